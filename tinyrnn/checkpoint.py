@@ -1,0 +1,214 @@
+"""Checkpoints: one JSON object per model, written atomically, read strictly.
+
+Format (version 1)::
+
+    {
+      "format": "tinyrnn-checkpoint", "version": 1,
+      "tinyrnn_version": "0.1.0",
+      "dims": {"X": 65, "H": 16, "Y": 65, "T": 25},
+      "head": "softmax",                  # softmax | sigmoid | mse
+      "input": "token",                   # token | dense
+      "vocab": ["\\n", " ", "a", ...],    # char models: one string per token id, else null
+      "params": [...],                    # floats, layout Wxh|Whh|bh|Why|by (model.py)
+      "step": 1200,                       # optimiser steps taken
+      "optimizer": {...} or null,         # Optimizer.state_dict()
+      "rng_state": 123 or null,           # Rng.state, to resume the stream
+      "config": {...},                    # training options, free-form
+      "metrics": {...}                    # last metrics, free-form
+    }
+
+Floats are written with ``repr`` (shortest string that round-trips), so a
+loaded model is bit-identical to the saved one. Files larger than
+``MAX_BYTES`` are refused before parsing.
+"""
+
+import json
+import math
+import os
+
+from . import __version__
+from .heads import HEADS
+from .model import RNN
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional
+
+FORMAT = "tinyrnn-checkpoint"
+VERSION = 1
+MAX_BYTES = 256 * 1024 * 1024
+
+
+class CheckpointError(ValueError):
+    """A file that is not a valid tinyrnn checkpoint; the message names the file and field."""
+
+
+class Checkpoint:
+    """A model plus everything needed to resume training or export it."""
+
+    def __init__(
+        self,
+        model: RNN,
+        input_kind: str = "token",
+        vocab: "Optional[List[str]]" = None,
+        step: int = 0,
+        optimizer: "Optional[Dict[str, Any]]" = None,
+        rng_state: "Optional[int]" = None,
+        config: "Optional[Dict[str, Any]]" = None,
+        metrics: "Optional[Dict[str, Any]]" = None,
+    ) -> None:
+        self.model = model
+        self.input_kind = input_kind
+        self.vocab = vocab
+        self.step = step
+        self.optimizer = optimizer
+        self.rng_state = rng_state
+        self.config = config if config is not None else {}
+        self.metrics = metrics if metrics is not None else {}
+
+    def to_json(self) -> "Dict[str, Any]":
+        m = self.model
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "tinyrnn_version": __version__,
+            "dims": {"X": m.X, "H": m.H, "Y": m.Y, "T": m.T},
+            "head": m.head,
+            "input": self.input_kind,
+            "vocab": self.vocab,
+            "params": list(m.params),
+            "step": self.step,
+            "optimizer": self.optimizer,
+            "rng_state": self.rng_state,
+            "config": self.config,
+            "metrics": self.metrics,
+        }
+
+
+def save(path: str, ckpt: Checkpoint) -> None:
+    """Write ``ckpt`` to ``path`` atomically: temp file, fsync, rename.
+
+    A crash at any moment leaves either the previous file or the new one.
+    """
+    for k, v in enumerate(ckpt.model.params):
+        if not math.isfinite(v):
+            raise CheckpointError("%s: refusing to save a non-finite parameter (params[%d] = %r)" % (path, k, v))
+    text = json.dumps(ckpt.to_json(), allow_nan=False, separators=(",", ":"))
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, ".%s.tmp-%d" % (os.path.basename(path), os.getpid()))
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _field(path: str, d: "Dict[str, Any]", name: str, kind: "Any", where: str = "") -> "Any":
+    label = where + name
+    if name not in d:
+        raise CheckpointError("%s: missing field %r" % (path, label))
+    v = d[name]
+    if kind is int:
+        ok = isinstance(v, int) and not isinstance(v, bool)
+    elif kind is float:
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+    else:
+        ok = isinstance(v, kind)
+    if not ok:
+        raise CheckpointError("%s: field %r has the wrong type (%s)" % (path, label, type(v).__name__))
+    return v
+
+
+def load(path: str) -> Checkpoint:
+    """Read and validate a checkpoint; any problem raises CheckpointError naming the field."""
+    try:
+        size = os.path.getsize(path)
+    except OSError as e:
+        raise CheckpointError("%s: cannot read checkpoint (%s)" % (path, e.strerror or e))
+    if size > MAX_BYTES:
+        raise CheckpointError("%s: %d bytes is too large for a checkpoint (limit %d)" % (path, size, MAX_BYTES))
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CheckpointError("%s: not UTF-8 text at byte %d, not a tinyrnn checkpoint" % (path, e.start))
+    except OSError as e:
+        raise CheckpointError("%s: cannot read checkpoint (%s)" % (path, e.strerror or e))
+    if not text.strip():
+        raise CheckpointError("%s: empty file, not a tinyrnn checkpoint" % path)
+    try:
+        d = json.loads(text)
+    except ValueError as e:
+        raise CheckpointError("%s: not valid JSON (%s) -- truncated or not a checkpoint" % (path, e))
+    return from_json(d, path)
+
+
+def from_json(d: "Any", path: str = "<checkpoint>") -> Checkpoint:
+    if not isinstance(d, dict) or d.get("format") != FORMAT:
+        raise CheckpointError("%s: not a tinyrnn checkpoint (no \"format\": %r)" % (path, FORMAT))
+    version = _field(path, d, "version", int)
+    if version != VERSION:
+        raise CheckpointError("%s: checkpoint format version %d is not supported (this tinyrnn reads %d)" % (path, version, VERSION))
+    dims = _field(path, d, "dims", dict)
+    X, H, Y, T = (_field(path, dims, k, int, "dims.") for k in ("X", "H", "Y", "T"))
+    for k, v in (("X", X), ("H", H), ("Y", Y), ("T", T)):
+        if v < 1 or v > 1 << 20:
+            raise CheckpointError("%s: field 'dims.%s' = %d is out of range" % (path, k, v))
+    head = _field(path, d, "head", str)
+    if head not in HEADS:
+        raise CheckpointError("%s: field 'head' = %r is not one of %s" % (path, head, ", ".join(HEADS)))
+    input_kind = _field(path, d, "input", str)
+    if input_kind not in ("token", "dense"):
+        raise CheckpointError("%s: field 'input' = %r is not 'token' or 'dense'" % (path, input_kind))
+    vocab = d.get("vocab")
+    if vocab is not None:
+        if not isinstance(vocab, list) or not all(isinstance(c, str) and c for c in vocab):
+            raise CheckpointError("%s: field 'vocab' must be a list of non-empty strings or null" % path)
+        if len(vocab) != X:
+            raise CheckpointError("%s: field 'vocab' has %d entries, expected dims.X = %d" % (path, len(vocab), X))
+        if len(set(vocab)) != len(vocab):
+            raise CheckpointError("%s: field 'vocab' has duplicate entries" % path)
+    model = RNN(X, H, Y, T, head)
+    params = _field(path, d, "params", list)
+    if len(params) != model.num_params:
+        raise CheckpointError(
+            "%s: field 'params' has %d values, expected %d for X=%d H=%d Y=%d" % (path, len(params), model.num_params, X, H, Y)
+        )
+    for k, v in enumerate(params):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise CheckpointError("%s: field 'params[%d]' = %r is not a finite number" % (path, k, v))
+    model.params[:] = [float(v) for v in params]
+    step = _field(path, d, "step", int)
+    if step < 0:
+        raise CheckpointError("%s: field 'step' = %d is negative" % (path, step))
+    optimizer = d.get("optimizer")
+    if optimizer is not None and not isinstance(optimizer, dict):
+        raise CheckpointError("%s: field 'optimizer' must be an object or null" % path)
+    rng_state = d.get("rng_state")
+    if rng_state is not None and (isinstance(rng_state, bool) or not isinstance(rng_state, int) or not 0 <= rng_state < 1 << 64):
+        raise CheckpointError("%s: field 'rng_state' must be a 64-bit unsigned integer or null" % path)
+    config = d.get("config", {})
+    metrics = d.get("metrics", {})
+    if not isinstance(config, dict):
+        raise CheckpointError("%s: field 'config' must be an object" % path)
+    if not isinstance(metrics, dict):
+        raise CheckpointError("%s: field 'metrics' must be an object" % path)
+    return Checkpoint(model, input_kind, vocab, step, optimizer, rng_state, config, metrics)

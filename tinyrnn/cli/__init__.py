@@ -1,0 +1,48 @@
+"""The ``tinyrnn`` command line: ``tinyrnn COMMAND --help`` for each command.
+
+Every command lives in its own module of this package and exposes
+``add_parser(subparsers)``, which registers it and sets ``func`` (taking the
+parsed arguments, returning the exit status). Bad input ends with a one-line
+message on stderr and exit status 2, never a traceback.
+"""
+
+import argparse
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import List, Optional
+
+from .. import __version__
+from . import gradcheck as _gradcheck
+
+COMMANDS = [_gradcheck]
+
+
+class UsageError(Exception):
+    """A problem with the user's input: printed as one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tinyrnn", description="Train a small RNN in plain Python, check its gradients, export it to C.")
+    parser.add_argument("--version", action="version", version="tinyrnn " + __version__)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in COMMANDS:
+        mod.add_parser(sub)
+    return parser
+
+
+def main(argv: "Optional[List[str]]" = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except (UsageError, ValueError, OSError) as e:
+        print("tinyrnn %s: error: %s" % (args.command, e), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tinyrnn %s: interrupted" % args.command, file=sys.stderr)
+        return 130

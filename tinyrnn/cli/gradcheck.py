@@ -1,0 +1,85 @@
+"""``tinyrnn gradcheck``: finite differences against BPTT, one line per group."""
+
+import argparse
+
+from ..gradcheck import gradcheck
+from ..heads import HEADS
+from ..init import init_params
+from ..model import RNN
+from ..rng import Rng
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, List
+
+
+def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser(
+        "gradcheck",
+        help="check BPTT gradients against finite differences",
+        description="Check every parameter group's gradient against fourth-order centred finite "
+        "differences on random small models: each head, many-to-many / many-to-one / masked, "
+        "token and dense input (or one configuration with --x/--h/--y/--t/--head).",
+    )
+    p.add_argument("--x", type=int, default=4, help="input size X (default 4)")
+    p.add_argument("--h", type=int, default=5, help="hidden size H (default 5)")
+    p.add_argument("--y", type=int, default=3, help="output size Y (default 3)")
+    p.add_argument("--t", type=int, default=6, help="sequence length T (default 6)")
+    p.add_argument("--head", choices=HEADS, help="only this head (default: all)")
+    p.add_argument("--mode", choices=("many", "one", "masked"), help="only this loss mode (default: all)")
+    p.add_argument("--input", choices=("token", "dense"), help="only this input kind (default: both)")
+    p.add_argument("--seed", type=int, default=1, help="PRNG seed (default 1)")
+    p.add_argument("--tol", type=float, default=1e-7, help="largest accepted relative error (default 1e-7)")
+    p.set_defaults(func=run)
+
+
+def random_case(model: RNN, rng: Rng, dense: bool, mode: str) -> "dict[str, Any]":
+    """Inputs, targets and weights for one gradient check of ``model``."""
+    X, Y, n = model.X, model.Y, model.T
+    xs = [[rng.normal() for _ in range(X)] for _ in range(n)] if dense else [rng.below(X) for _ in range(n)]
+
+    def target() -> object:
+        if model.head == "softmax":
+            return rng.below(Y)
+        if model.head == "sigmoid":
+            return [float(rng.below(2)) for _ in range(Y)]
+        return [rng.normal() for _ in range(Y)]
+
+    case = {"xs": xs}  # type: dict[str, Any]
+    if mode == "one":
+        case.update(targets=[target()], last_only=True)
+    else:
+        case["targets"] = [target() for _ in range(n)]
+        if mode == "masked":  # a ragged sequence: the tail is padding
+            keep = max(1, n - n // 3)
+            case["weights"] = [1.0] * keep + [0.0] * (n - keep)
+            case["h0"] = [rng.uniform(-0.5, 0.5) for _ in range(model.H)]
+    return case
+
+
+def run(args: argparse.Namespace) -> int:
+    for name in ("x", "h", "y", "t"):
+        if getattr(args, name) < 1:
+            raise ValueError("--%s must be at least 1" % name)
+    heads = [args.head] if args.head else list(HEADS)
+    modes = [args.mode] if args.mode else ["many", "one", "masked"]
+    inputs = [args.input] if args.input else ["token", "dense"]
+    worst = 0.0
+    rng = Rng(args.seed)
+    for head in heads:
+        for mode in modes:
+            for kind in inputs:
+                model = RNN(args.x, args.h, args.y, args.t, head)
+                init_params(model, rng.next_u64(), "uniform", 0.8)
+                for name in ("bh", "by"):  # nonzero biases, so their paths are exercised
+                    off = model.layout.groups[name][0]
+                    for k in range(off, off + model.layout.group_size(name)):
+                        model.params[k] = rng.uniform(-0.5, 0.5)
+                errs = gradcheck(model, **random_case(model, rng, kind == "dense", mode))
+                line = "  ".join("%s %.1e" % (g, e) for g, e in errs.items())
+                bad = max(errs.values())
+                worst = max(worst, bad)
+                status = "ok" if bad < args.tol else "FAIL"
+                print("%-7s %-6s %-5s  %s  %s" % (head, mode, kind, line, status))
+    print("max relative error %.2e (tolerance %.0e): %s" % (worst, args.tol, "ok" if worst < args.tol else "FAIL"))
+    return 0 if worst < args.tol else 1
