@@ -192,9 +192,9 @@ def from_json(d: "Any", path: str = "<checkpoint>") -> Checkpoint:
         raise CheckpointError(
             "%s: field 'params' has %d values, expected %d for X=%d H=%d Y=%d" % (path, len(params), model.num_params, X, H, Y)
         )
-    for k, v in enumerate(params):
+    for i, v in enumerate(params):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise CheckpointError("%s: field 'params[%d]' = %r is not a finite number" % (path, k, v))
+            raise CheckpointError("%s: field 'params[%d]' = %r is not a finite number" % (path, i, v))
     model.params[:] = [float(v) for v in params]
     step = _field(path, d, "step", int)
     if step < 0:
