@@ -14,7 +14,9 @@ Format (version 1)::
       "optimizer": {...} or null,         # Optimizer.state_dict()
       "rng_state": 123 or null,           # Rng.state, to resume the stream
       "config": {...},                    # training options, free-form
-      "metrics": {...}                    # last metrics, free-form
+      "metrics": {...},                   # last metrics, free-form
+      "train_state": {...} or null        # optional: position in the data and carried
+                                          # hidden state, so a resumed run is bit-identical
     }
 
 Floats are written with ``repr`` (shortest string that round-trips), so a
@@ -56,6 +58,7 @@ class Checkpoint:
         rng_state: "Optional[int]" = None,
         config: "Optional[Dict[str, Any]]" = None,
         metrics: "Optional[Dict[str, Any]]" = None,
+        train_state: "Optional[Dict[str, Any]]" = None,
     ) -> None:
         self.model = model
         self.input_kind = input_kind
@@ -65,6 +68,7 @@ class Checkpoint:
         self.rng_state = rng_state
         self.config = config if config is not None else {}
         self.metrics = metrics if metrics is not None else {}
+        self.train_state = train_state
 
     def to_json(self) -> "Dict[str, Any]":
         m = self.model
@@ -82,6 +86,7 @@ class Checkpoint:
             "rng_state": self.rng_state,
             "config": self.config,
             "metrics": self.metrics,
+            "train_state": self.train_state,
         }
 
 
@@ -211,4 +216,7 @@ def from_json(d: "Any", path: str = "<checkpoint>") -> Checkpoint:
         raise CheckpointError("%s: field 'config' must be an object" % path)
     if not isinstance(metrics, dict):
         raise CheckpointError("%s: field 'metrics' must be an object" % path)
-    return Checkpoint(model, input_kind, vocab, step, optimizer, rng_state, config, metrics)
+    train_state = d.get("train_state")
+    if train_state is not None and not isinstance(train_state, dict):
+        raise CheckpointError("%s: field 'train_state' must be an object or null" % path)
+    return Checkpoint(model, input_kind, vocab, step, optimizer, rng_state, config, metrics, train_state)
