@@ -495,3 +495,38 @@ def test_bundled_corpus_is_found_and_decodes():
     assert len(text) > 10000 and "Citizen" in text
     readme = os.path.join(os.path.dirname(BUNDLED), "README.txt")
     assert "public domain" in open(readme, encoding="utf-8").read()
+
+
+def test_checkpoint_optimizer_state_is_validated(tmp_path):
+    m = RNN(2, 3, 2, 4)
+    p = str(tmp_path / "c.json")
+    save(p, Checkpoint(m, optimizer={"name": "adagrad", "lr": 0.1, "t": 2, "mem": [0.0] * m.num_params}, rng_state=5))
+    assert load(p).optimizer["t"] == 2  # type: ignore[index]
+    d = json.load(open(p))
+    d["optimizer"]["mem"] = [0.0] * (m.num_params - 1)
+    json.dump(d, open(p, "w"))
+    with pytest.raises(CheckpointError, match=r"field 'optimizer.mem' has %d values, expected %d" % (m.num_params - 1, m.num_params)):
+        load(p)
+    d["optimizer"] = {"name": "adagrad", "lr": 0.1}
+    json.dump(d, open(p, "w"))
+    with pytest.raises(CheckpointError, match="missing field 'optimizer.t'"):
+        load(p)
+
+
+def test_interrupt_saves_a_resumable_checkpoint(tmp_path):
+    out = str(tmp_path / "o")
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tinyrnn", "train", "--steps", "100000", "--hidden", "8", "--log-every", "10",
+         "--eval-every", "1000", "--checkpoint-every", "100000", "--quiet", "--out", out],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.strip().startswith("10 "):  # first panel line: training is under way
+            break
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted at step" in rest and "--resume" in rest and "Traceback" not in err
+    ck = load(out + "/model.json")
+    assert 10 <= ck.step < 100000 and ck.train_state is not None

@@ -141,6 +141,28 @@ def _field(path: str, d: "Dict[str, Any]", name: str, kind: "Any", where: str = 
     return v
 
 
+def _check_optimizer(path: str, opt: "Any", size: int) -> None:
+    """Optimiser state: a name, a step count, a learning rate and buffers of one float per parameter."""
+    if not isinstance(opt, dict):
+        raise CheckpointError("%s: field 'optimizer' must be an object or null" % path)
+    name = _field(path, opt, "name", str, "optimizer.")
+    if name not in ("sgd", "adagrad", "adam"):
+        raise CheckpointError("%s: field 'optimizer.name' = %r is not sgd, adagrad or adam" % (path, name))
+    t = _field(path, opt, "t", int, "optimizer.")
+    if t < 0:
+        raise CheckpointError("%s: field 'optimizer.t' = %d is negative" % (path, t))
+    lr = _field(path, opt, "lr", float, "optimizer.")
+    if not (math.isfinite(lr) and lr > 0):
+        raise CheckpointError("%s: field 'optimizer.lr' = %r is not a positive finite number" % (path, lr))
+    for key, v in opt.items():
+        if isinstance(v, list):
+            if len(v) != size:
+                raise CheckpointError("%s: field 'optimizer.%s' has %d values, expected %d (one per parameter)" % (path, key, len(v), size))
+            for i, x in enumerate(v):
+                if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                    raise CheckpointError("%s: field 'optimizer.%s[%d]' = %r is not a finite number" % (path, key, i, x))
+
+
 def load(path: str) -> Checkpoint:
     """Read and validate a checkpoint; any problem raises CheckpointError naming the field."""
     try:
@@ -205,8 +227,8 @@ def from_json(d: "Any", path: str = "<checkpoint>") -> Checkpoint:
     if step < 0:
         raise CheckpointError("%s: field 'step' = %d is negative" % (path, step))
     optimizer = d.get("optimizer")
-    if optimizer is not None and not isinstance(optimizer, dict):
-        raise CheckpointError("%s: field 'optimizer' must be an object or null" % path)
+    if optimizer is not None:
+        _check_optimizer(path, optimizer, model.num_params)
     rng_state = d.get("rng_state")
     if rng_state is not None and (isinstance(rng_state, bool) or not isinstance(rng_state, int) or not 0 <= rng_state < 1 << 64):
         raise CheckpointError("%s: field 'rng_state' must be a 64-bit unsigned integer or null" % path)
