@@ -530,3 +530,20 @@ def test_interrupt_saves_a_resumable_checkpoint(tmp_path):
     assert "interrupted at step" in rest and "--resume" in rest and "Traceback" not in err
     ck = load(out + "/model.json")
     assert 10 <= ck.step < 100000 and ck.train_state is not None
+
+
+def test_huge_training_file_is_refused(tmp_path, capsys):
+    p = tmp_path / "huge.txt"
+    with open(p, "wb") as f:
+        f.truncate(65 * 1024 * 1024)  # sparse
+    cli_error(capsys, ["train", str(p), "--out", str(tmp_path / "o")], "huge.txt: 68157440 bytes is larger than the 67108864 byte limit")
+
+
+def test_resume_validates_the_saved_training_state(tmp_path, textfile, capsys):
+    out = str(tmp_path / "o")
+    assert main(["train", textfile, "--steps", "5", "--out", out] + SMALL) == 0
+    capsys.readouterr()
+    d = json.load(open(out + "/model.json"))
+    d["train_state"]["hprev"] = [0.0, 1.0]
+    json.dump(d, open(out + "/model.json", "w"))
+    cli_error(capsys, ["train", textfile, "--resume", out + "/model.json", "--out", out], "field 'train_state' is invalid (hprev must be null or a list of H = 8 numbers)")

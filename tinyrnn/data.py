@@ -44,8 +44,10 @@ class DataError(ValueError):
 
 
 # ------------------------------------------------------------------- files
-def read_bytes(path: str, limit: int = MAX_BYTES) -> bytes:
-    """The file's bytes, refusing a missing, empty or oversized file."""
+def read_bytes(path: str, limit: "Optional[int]" = None) -> bytes:
+    """The file's bytes, refusing a missing, empty or oversized file (``limit`` bytes, default MAX_BYTES)."""
+    if limit is None:
+        limit = MAX_BYTES
     try:
         size = os.path.getsize(path)
     except OSError as e:
@@ -73,7 +75,7 @@ def decode_utf8(raw: bytes, path: str) -> str:
         )
 
 
-def read_text(path: str, limit: int = MAX_BYTES) -> str:
+def read_text(path: str, limit: "Optional[int]" = None) -> str:
     text = decode_utf8(read_bytes(path, limit), path)
     if not text.strip():
         raise DataError("%s: only whitespace, nothing to train on" % path)

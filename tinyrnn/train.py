@@ -145,12 +145,25 @@ class TextTask:
     def state(self) -> "Dict[str, Any]":
         return {"task": "text", "epoch": self.epoch, "pos": self.pos, "hprev": self.hprev}
 
-    def load_state(self, d: "Dict[str, Any]") -> None:
+    def load_state(self, d: "Dict[str, Any]", H: int) -> None:
         if d.get("task") != "text":
             raise ValueError("checkpoint's train_state is not for a text task")
         self.epoch, self.pos = int(d["epoch"]), int(d["pos"])
-        h = d.get("hprev")
-        self.hprev = None if h is None else [float(v) for v in h]
+        if not 0 <= self.pos <= len(self.train):
+            raise ValueError("pos %d is outside the training text (%d characters)" % (self.pos, len(self.train)))
+        self.hprev = _state(d.get("hprev"), H)
+
+
+def _state(h: "Any", H: int) -> "Optional[List[float]]":
+    """A saved hidden state: null or H finite numbers."""
+    if h is None:
+        return None
+    if not isinstance(h, list) or len(h) != H:
+        raise ValueError("hprev must be null or a list of H = %d numbers" % H)
+    out = [float(v) for v in h]
+    if not math.isfinite(sum(out)):
+        raise ValueError("hprev has a non-finite value")
+    return out
 
 
 def _chunks(ex: "SeqExample", T: int) -> "List[Tuple[Any, Any, Optional[List[float]], bool]]":
@@ -244,13 +257,16 @@ class SeqTask:
     def state(self) -> "Dict[str, Any]":
         return {"task": "seq", "epoch": self.epoch, "order": self.order, "index": self.index, "sub": self.sub, "hprev": self.hprev}
 
-    def load_state(self, d: "Dict[str, Any]") -> None:
+    def load_state(self, d: "Dict[str, Any]", H: int) -> None:
         if d.get("task") != "seq":
             raise ValueError("checkpoint's train_state is not for a sequence task")
         self.epoch, self.index, self.sub = int(d["epoch"]), int(d["index"]), int(d["sub"])
         self.order = [int(i) for i in d["order"]]
-        h = d.get("hprev")
-        self.hprev = None if h is None else [float(v) for v in h]
+        if self.epoch > 0 and sorted(self.order) != list(range(len(self.train))):
+            raise ValueError("order is not a permutation of the %d training sequences" % len(self.train))
+        if not 0 <= self.index <= len(self.train) or self.sub < 0:
+            raise ValueError("index %d / sub %d out of range" % (self.index, self.sub))
+        self.hprev = _state(d.get("hprev"), H)
 
 
 def _correct(model: RNN, steps: "range", targets: "List[Any]") -> "Tuple[int, int]":

@@ -267,7 +267,7 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
         if ckpt.train_state is None:
             raise ValueError("%s: field 'train_state' is null; cannot resume" % args.resume)
         try:
-            task.load_state(ckpt.train_state)
+            task.load_state(ckpt.train_state, model.H)
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError("%s: field 'train_state' is invalid (%s)" % (args.resume, e))
         trainer = Trainer(model, task, cfg, rng, opt, ckpt.step, input_kind, vocab_list)
@@ -298,7 +298,8 @@ def run(args: argparse.Namespace) -> int:
         raise OSError("cannot create output directory %s (%s)" % (out, e.strerror or e))
     metrics_path = os.path.join(out, "metrics.jsonl")
     ckpt_path = os.path.join(out, "model.json")
-    earlier = read_metrics(metrics_path, trainer.step) if args.resume else []
+    # a resumed run's report and metrics.jsonl continue the earlier run's (read next to the checkpoint)
+    earlier = read_metrics(os.path.join(os.path.dirname(os.path.abspath(args.resume)), "metrics.jsonl"), trainer.step) if args.resume else []
     progress = None if args.quiet else Progress(sys.stdout)
     printer = progress.println if progress is not None else say
     title = "tinyrnn train: %s" % data.name
