@@ -547,3 +547,15 @@ def test_resume_validates_the_saved_training_state(tmp_path, textfile, capsys):
     d["train_state"]["hprev"] = [0.0, 1.0]
     json.dump(d, open(out + "/model.json", "w"))
     cli_error(capsys, ["train", textfile, "--resume", out + "/model.json", "--out", out], "field 'train_state' is invalid (hprev must be null or a list of H = 8 numbers)")
+
+
+def test_default_corpus_beats_the_unigram_baseline_quickly(tmp_path, capsys):
+    # the README's main command, shortened to 300 of its 1500 steps (full run: see notes/train.md)
+    out = str(tmp_path / "o")
+    assert main(["train", "--steps", "300", "--eval-every", "300", "--quiet", "--out", out]) == 0
+    text = capsys.readouterr().out
+    ck = load(out + "/model.json")
+    base = ck.config["unigram_loss"]
+    assert base == pytest.approx(3.3963, abs=1e-4)
+    assert ck.metrics["eval_loss"] < base - 0.3, text
+    assert "vs unigram baseline 3.3963 nats/char" in text
