@@ -330,6 +330,8 @@ def run(args: argparse.Namespace) -> int:
         save(ckpt_path, trainer.checkpoint())
         say("interrupted at step %d: saved %s; continue with: tinyrnn train --resume %s" % (trainer.step, ckpt_path, ckpt_path))
         return 130
+    if hooks.saved_step != trainer.step:  # e.g. resumed at or past --steps into another --out
+        save(ckpt_path, trainer.checkpoint())
     m = trainer.metrics
     say("done: %d steps in %s" % (trainer.step, fmt_duration(elapsed)))
     if "eval_loss" in m:
