@@ -18,7 +18,7 @@ no ``exp`` ever sees a positive argument.
 
 import math
 
-from ._compat import log1p, mul, sub
+from ._compat import log1p, mul, repeat_each, sub, take, truediv
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -72,11 +72,16 @@ def forward(
     loss = 0.0
     nY = n * Y
     if head == "softmax":
+        # all steps at once: p = exp(z - max_t) / sum_t, loss_t = max_t + log(sum_t) - z[y_t]
+        zs = z[0:nY]
+        steps = [slice(t * Y, (t + 1) * Y) for t in range(n)]
+        m = list(map(max, take(zs, steps)))
+        e = list(map(exp, map(sub, zs, repeat_each(m, Y))))
+        s = list(map(sum, take(e, steps)))
+        p[0:nY] = list(map(mul, e, repeat_each(list(map(truediv, [1.0] * n, s)), Y)))
         for t in range(n):
-            lo = t * Y
-            lse = softmax_row(z, p, lo, lo + Y)
             if w[t] != 0.0:
-                loss += w[t] * (lse - z[lo + ids[t]])
+                loss += w[t] * (m[t] + math.log(s[t]) - zs[t * Y + ids[t]])
     elif head == "sigmoid":
         p[0:nY] = list(map(sigmoid, z[0:nY]))
         for t in range(n):

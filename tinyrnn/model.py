@@ -28,7 +28,7 @@ folded in by appending it to each row and a 1.0 to the state vector.
 import math
 
 from . import heads
-from ._compat import add, add_strided, dot, mul, sub, take
+from ._compat import add, add_strided, dot, mul, repeat_each, sub, take
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -341,13 +341,13 @@ class RNN:
         dr_cols = take(dh_raw, [slice(i, nH, H) for i in range(H)])  # H series of n
         h_next = take(h, [slice(H + j, (n + 1) * H, H) for j in range(H)])  # h[t+1][j]
         h_prev = take(h, [slice(j, nH, H) for j in range(H)])  # h[t][j]
-        G[L.Why : L.Why + Y * H] = list(map(dot, _repeat_each(dz_cols, H), h_next * Y))
+        G[L.Why : L.Why + Y * H] = list(map(dot, repeat_each(dz_cols, H), h_next * Y))
         G[L.by : L.by + Y] = list(map(sum, dz_cols))
-        G[L.Whh : L.Whh + H * H] = list(map(dot, _repeat_each(dr_cols, H), h_prev * H))
+        G[L.Whh : L.Whh + H * H] = list(map(dot, repeat_each(dr_cols, H), h_prev * H))
         G[L.bh : L.bh + H] = list(map(sum, dr_cols))
         if self.dense:
             x_cols = take(self.x, [slice(k, n * X, X) for k in range(X)])
-            G[L.Wxh : L.Wxh + H * X] = list(map(dot, _repeat_each(dr_cols, X), x_cols * H))
+            G[L.Wxh : L.Wxh + H * X] = list(map(dot, repeat_each(dr_cols, X), x_cols * H))
         else:
             for t in range(n):
                 add_strided(G, L.Wxh + self.tokens[t], X, dh_raw[t * H : (t + 1) * H])
@@ -402,11 +402,3 @@ def cell(rows: "List[List[float]]", v: "List[float]", col: "Optional[List[float]
 def argmax(z: "Sequence[float]") -> int:
     """Index of the largest logit (the first one on ties)."""
     return list(z).index(max(z))
-
-
-def _repeat_each(items: "List[List[float]]", k: int) -> "List[List[float]]":
-    """[a, b] -> [a]*k + [b]*k."""
-    out = []  # type: List[List[float]]
-    for it in items:
-        out += [it] * k
-    return out

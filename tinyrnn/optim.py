@@ -11,7 +11,7 @@ and updates ``params`` in place from ``grads``::
 
 import math
 
-from ._compat import add, dot, mul
+from ._compat import add, dot, mul, sub, truediv
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -95,9 +95,11 @@ class Adagrad(Optimizer):
 
     def step(self, params: "List[float]", grads: "List[float]") -> None:
         self.t += 1
-        lr, eps, mem = self.lr, self.eps, self.mem
+        n, mem = self.size, self.mem
         mem[:] = list(map(add, mem, map(mul, grads, grads)))
-        params[:] = [w - lr * g / sqrt(m + eps) for w, g, m in zip(params, grads, mem)]
+        # w - lr*g / sqrt(mem + eps), each stage a builtin-driven loop
+        denom = map(sqrt, map(add, mem, [self.eps] * n))
+        params[:] = list(map(sub, params, map(truediv, map(mul, [self.lr] * n, grads), denom)))
 
 
 class Adam(Optimizer):
@@ -150,6 +152,8 @@ def clip_elementwise(grads: "List[float]", c: float) -> None:
     if not c > 0:
         raise ValueError("clip value must be positive, got %r" % (c,))
     lo, hi = -c, c
+    if min(grads) >= lo and max(grads) <= hi:
+        return  # nothing to clip (the common case: two fast passes)
     grads[:] = [lo if g < lo else (hi if g > hi else g) for g in grads]
 
 
