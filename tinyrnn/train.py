@@ -45,7 +45,7 @@ LN2 = math.log(2.0)
 DEFAULTS = {
     "hidden": 32,
     "seq_length": 25,
-    "steps": 1500,
+    "steps": 1200,
     "epochs": None,
     "optimizer": "adam",
     "lr": 0.01,
@@ -54,7 +54,7 @@ DEFAULTS = {
     "stateful": True,
     "random_offsets": True,
     "eval_fraction": 0.1,
-    "eval_every": 200,
+    "eval_every": 300,
     "eval_max": 4000,
     "log_every": 100,
     "checkpoint_every": 200,
