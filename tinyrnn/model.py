@@ -176,6 +176,7 @@ class RNN:
     ) -> int:
         """Validate one sequence and copy it into the preallocated buffers."""
         X, H, Y, T = self.X, self.H, self.Y, self.T
+        self.n = 0  # until the whole sequence is valid, backward() has nothing to use
         n = len(xs)
         if n == 0:
             raise ValueError("empty input sequence: need at least 1 step")
