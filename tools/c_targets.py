@@ -26,6 +26,7 @@ import shutil
 import struct
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -120,19 +121,20 @@ _PRELUDE = """\
 #include "platform.h"
 #include <string.h>
 
-static uint32_t bits_of(float f)
+#define H_ static __attribute__((unused))
+H_ uint32_t bits_of(float f)
 {
     uint32_t u;
     memcpy(&u, &f, sizeof u);
     return u;
 }
-static float float_of(uint32_t u)
+H_ float float_of(uint32_t u)
 {
     float f;
     memcpy(&f, &u, sizeof f);
     return f;
 }
-static void put_words(const float *v, int n)
+H_ void put_words(const float *v, int n)
 {
     char b[10];
     int i, k;
@@ -147,14 +149,15 @@ static void put_words(const float *v, int n)
         plat_write(b);
     }
 }
-static void put_step(int rc)
+H_ void put_step(int rc)
 {
     plat_write(rc == 0 ? "T 0\\n" : "T -1\\n");
 }
 """
 
 _RUN = """\
-__attribute__((noinline)) static void run_NAME(void)
+void run_NAME(void);
+void run_NAME(void)
 {
     NAME_state_t s;
     float z[NAME_Y_S];
@@ -175,39 +178,44 @@ __attribute__((noinline)) static void run_NAME(void)
 """
 
 
+def render_case(c: Case) -> str:
+    """The translation unit NAME.c: the header, the case's data tables and run_NAME()."""
+    N = c.name
+    out = [_PRELUDE, '#include "%s.h"' % N]
+    if c.dense:
+        flat = [f32_bits(f32(v)) for x in c.inputs for v in x]
+    else:
+        flat = [int(tok) for tok in c.inputs]
+    out.append("static const uint32_t %s_in[%d] DATA_ = {\n%s\n};" % (N, len(flat), _words(flat)))
+    if c.states is not None:
+        st = [f32_bits(f32(v)) for h in c.states for v in h]
+        out.append("static const uint32_t %s_st[%d] DATA_ = {\n%s\n};" % (N, len(st), _words(st)))
+    if c.dense:
+        decl = "float x[NAME_X_S];\n    int i;"
+        step = "for (i = 0; i < NAME_X_S; ++i) x[i] = float_of(RD32(NAME_in + k * (uint32_t)NAME_X_S + (uint32_t)i));\n        NAME_step(&s, x, z);"
+    else:
+        decl = "int i;" if c.states is not None else ""
+        step = "rc = NAME_step_token(&s, (int)(int32_t)RD32(NAME_in + k), z);"
+    load = ""
+    if c.states is not None:
+        load = "for (i = 0; i < NAME_H_S; ++i) s.h[i] = float_of(RD32(NAME_st + t * (uint32_t)NAME_H_S + (uint32_t)i));"
+    out.append(
+        _RUN.replace("DECL_X", decl)
+        .replace("LOAD_STATE", load)
+        .replace("STEPS", str(c.steps))
+        .replace("STEP", step)
+        .replace("NIN", str(len(c.inputs)))
+        .replace("PRINT_STATE", "put_words(s.h, NAME_H_S);" if c.print_state else "")
+        .replace("NAME", N)
+    )
+    return "\n".join(out)
+
+
 def render_main(cases: "Sequence[Case]") -> str:
-    """The harness main.c including every case's header (NAME.h)."""
-    out = [_PRELUDE]
+    """main.c: calls run_NAME() of every case in order."""
+    out = ['#include "platform.h"', ""]
     for c in cases:
-        N, m = c.name, c.model
-        out.append('#include "%s.h"' % N)
-        if c.dense:
-            flat = [f32_bits(f32(v)) for x in c.inputs for v in x]
-        else:
-            flat = [int(tok) for tok in c.inputs]
-        out.append("static const uint32_t %s_in[%d] DATA_ = {\n%s\n};" % (N, len(flat), _words(flat)))
-        if c.states is not None:
-            st = [f32_bits(f32(v)) for h in c.states for v in h]
-            out.append("static const uint32_t %s_st[%d] DATA_ = {\n%s\n};" % (N, len(st), _words(st)))
-        if c.dense:
-            decl = "float x[NAME_X_S];\n    int i;"
-            step = "for (i = 0; i < NAME_X_S; ++i) x[i] = float_of(RD32(NAME_in + k * (uint32_t)NAME_X_S + (uint32_t)i));\n        NAME_step(&s, x, z);"
-        else:
-            decl = "int i;" if c.states is not None else ""
-            step = "rc = NAME_step_token(&s, (int)(int32_t)RD32(NAME_in + k), z);"
-        load = ""
-        if c.states is not None:
-            load = "for (i = 0; i < NAME_H_S; ++i) s.h[i] = float_of(RD32(NAME_st + t * (uint32_t)NAME_H_S + (uint32_t)i));"
-        text = (
-            _RUN.replace("DECL_X", decl)
-            .replace("LOAD_STATE", load)
-            .replace("STEPS", str(c.steps))
-            .replace("STEP", step)
-            .replace("NIN", str(len(c.inputs)))
-            .replace("PRINT_STATE", "put_words(s.h, NAME_H_S);" if c.print_state else "")
-            .replace("NAME", N)
-        )
-        out.append(text)
+        out.append("void run_%s(void);" % c.name)
     out.append("int main(void)\n{\n    plat_init();")
     for c in cases:
         out.append("    run_%s();" % c.name)
@@ -226,20 +234,18 @@ def _check(cmd: "List[str]", cwd: str, timeout: float = 600) -> str:
     return r.stdout + r.stderr
 
 
-def compile_cmd(target: str, sources: "List[str]", out: str, opt: str = "") -> "List[str]":
-    """The compiler command line for ``target`` (warnings are errors)."""
+def flags(target: str, opt: str = "") -> "Tuple[str, List[str], List[str]]":
+    """(compiler, compile flags, link flags) for ``target``; warnings are errors."""
     if target in ("host-gcc", "host-clang"):
         cc = "gcc" if target == "host-gcc" else "clang"
-        return [cc] + WARN + [opt or "-O2", "-I", os.path.join(HERE, "host"), "-I", "."] + sources + ["-lm", "-o", out]
+        return cc, WARN + [opt or "-O2", "-I", os.path.join(HERE, "host"), "-I", "."], ["-lm"]
     if target in ARM_FLAGS:
-        return (
-            ["arm-none-eabi-gcc"] + ARM_FLAGS[target] + WARN
-            + [opt or "-O2", "-ffunction-sections", "-fdata-sections", "-I", os.path.join(HERE, "arm"), "-I", "."]
-            + ["-nostartfiles", "-T", os.path.join(HERE, "arm", "link.ld"), "-Wl,--gc-sections"]
-            + [os.path.join(HERE, "arm", "startup.c")] + sources + ["-lm", "-lc", "-lgcc", "-o", out]
-        )
+        cflags = ARM_FLAGS[target] + WARN + [opt or "-O2", "-ffunction-sections", "-fdata-sections", "-I", os.path.join(HERE, "arm"), "-I", "."]
+        ldflags = ARM_FLAGS[target] + ["-nostartfiles", "-T", os.path.join(HERE, "arm", "link.ld"), "-Wl,--gc-sections", "-lm", "-lc", "-lgcc"]
+        return "arm-none-eabi-gcc", cflags, ldflags
     if target == "avr":
-        return ["avr-gcc", "-mmcu=" + AVR_MCU, "-DF_CPU=16000000UL"] + WARN + [opt or "-Os", "-I", os.path.join(HERE, "avr"), "-I", "."] + sources + ["-lm", "-o", out]
+        mcu = ["-mmcu=" + AVR_MCU]
+        return "avr-gcc", mcu + ["-DF_CPU=16000000UL"] + WARN + [opt or "-Os", "-I", os.path.join(HERE, "avr"), "-I", "."], mcu + ["-lm"]
     raise ValueError("unknown target %r" % target)
 
 
@@ -251,20 +257,45 @@ def sizes(target: str, elf: str) -> "Tuple[int, int, int]":
     return text, data, bss
 
 
-def build(target: str, workdir: str, cases: "Sequence[Case]", main: "Optional[str]" = None, defines: "Sequence[str]" = ()) -> str:
-    """Write the headers and main.c into ``workdir`` and compile; return the executable."""
+def build(
+    target: str,
+    workdir: str,
+    cases: "Sequence[Case]",
+    main: "Optional[str]" = None,
+    units: "Optional[Dict[str, str]]" = None,
+    opt: str = "",
+    jobs: int = 0,
+) -> str:
+    """Write the headers, one translation unit per case (or ``units``) and main.c into
+    ``workdir``, compile them in parallel and link; return the executable."""
     os.makedirs(workdir, exist_ok=True)
     for c in cases:
         with open(os.path.join(workdir, c.name + ".h"), "w") as f:
             f.write(c.header())
-    with open(os.path.join(workdir, "main.c"), "w") as f:
-        f.write(main if main is not None else render_main(cases))
+    if units is None:
+        units = {c.name + "_run": render_case(c) for c in cases}
+    units = dict(units)
+    units["main"] = main if main is not None else render_main(cases)
+    for u, text in units.items():
+        with open(os.path.join(workdir, u + ".c"), "w") as f:
+            f.write(text)
+    cc, cflags, ldflags = flags(target, opt)
+    if target == "avr":  # weights in flash: 2 KB of RAM
+        cflags = cflags + ["-D%s_USE_PROGMEM" % c.name for c in cases]
+    plat = "arm" if target in ARM_FLAGS else "host" if target.startswith("host") else target
+    sources = [u + ".c" for u in units] + [os.path.join(HERE, plat, "platform.c")]
+    if target in ARM_FLAGS:
+        sources.append(os.path.join(HERE, "arm", "startup.c"))
+
+    def compile_one(src: str) -> str:
+        obj = os.path.join(workdir, os.path.basename(src)[:-2] + ".o")
+        _check([cc] + cflags + ["-c", src, "-o", obj], workdir)
+        return obj
+
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
+        objs = list(pool.map(compile_one, sources))
     exe = os.path.join(workdir, "main.elf" if target in ("m4f", "m3", "avr") else "main")
-    extra = list(defines)
-    if target == "avr":
-        extra += ["-D%s_USE_PROGMEM" % c.name for c in cases]
-    cmd = compile_cmd(target, ["main.c"], exe)
-    _check(cmd[:1] + extra + cmd[1:], workdir)
+    _check([cc] + objs + ["-o", exe] + ldflags, workdir)
     if target == "avr":
         text, data, bss = sizes(target, exe)
         if text + data > AVR_FLASH:
@@ -367,3 +398,51 @@ def max_error(got: "List[Tuple[int, List[float], List[float]]]", want: "List[Tup
             worst_abs = max(worst_abs, d)
             worst_scaled = max(worst_scaled, d / max(1.0, abs(b)))
     return {"abs": worst_abs, "scaled": worst_scaled}
+
+
+U32 = 2.0 ** -24  # float32 unit roundoff
+
+
+def _gamma(n: int) -> float:
+    return n * U32 / (1.0 - n * U32)
+
+
+def error_bounds(case: Case) -> "List[List[float]]":
+    """Per step, per logit: an a-priori bound on |C float32 logit - exact logit| for a one-step case.
+
+    Sequential float32 sums of n terms err by at most gamma_n * sum|terms|
+    (Higham, Accuracy and Stability of Numerical Algorithms, 3.1); tanhf is
+    allowed 8 units of roundoff; the state error then passes through Why.
+    """
+    if case.states is None:
+        raise ValueError("error bounds are for one-step cases")
+    m = f32_model(case.model)
+    X, H, Y, L, P = m.X, m.H, m.Y, m.layout, m.params
+    out = []
+    s = m.new_state()
+    z = [0.0] * Y
+    for t in range(case.steps):
+        h = [f32(v) for v in case.states[t]]
+        x = case.inputs[t % len(case.inputs)]
+        if not case.dense and not 0 <= x < X:
+            out.append([0.0] * Y)
+            continue
+        dh = []
+        for i in range(H):
+            acc = abs(P[L.bh + i]) + sum(abs(P[L.Whh + i * H + j] * h[j]) for j in range(H))
+            if case.dense:
+                acc += sum(abs(P[L.Wxh + i * X + j] * f32(x[j])) for j in range(X))
+                n = X + H + 1
+            else:
+                acc += abs(P[L.Wxh + i * X + x])
+                n = H + 2
+            dh.append(_gamma(n) * acc + 8 * U32)
+        s[:] = h
+        m.step(s, [f32(v) for v in x] if case.dense else x, z)
+        row = []
+        for k in range(Y):
+            w = P[L.Why + k * H : L.Why + (k + 1) * H]
+            acc = abs(P[L.by + k]) + sum(abs(w[j] * s[j]) for j in range(H))
+            row.append(_gamma(H + 1) * acc + sum(abs(w[j]) * dh[j] for j in range(H)))
+        out.append(row)
+    return out

@@ -2,48 +2,14 @@
    harness: output and exit through ARM semihosting (BKPT 0xAB). */
 #ifndef PLATFORM_H
 #define PLATFORM_H
-#define PLAT_ static __attribute__((unused))
 #include <stdint.h>
 
 #define DATA_
 #define RD32(p) (*(p))
 
-#define SYS_WRITE0 0x04
-#define SYS_EXIT 0x18
-#define ADP_Stopped_ApplicationExit 0x20026
-#define ADP_Stopped_RunTimeErrorUnknown 0x20023
-
-static int semihost(int op, const void *arg)
-{
-    register int r0 __asm__("r0") = op;
-    register const void *r1 __asm__("r1") = arg;
-    __asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
-    return r0;
-}
-
-static char plat_buf[2048];
-static unsigned plat_len;
-
-PLAT_ void plat_flush(void)
-{
-    plat_buf[plat_len] = 0;
-    if (plat_len) (void)semihost(SYS_WRITE0, plat_buf);
-    plat_len = 0;
-}
-
-PLAT_ void plat_init(void) { plat_len = 0; }
-PLAT_ void plat_write(const char *s)
-{
-    while (*s) {
-        if (plat_len == sizeof plat_buf - 1) plat_flush();
-        plat_buf[plat_len++] = *s++;
-    }
-}
-PLAT_ void plat_exit(int rc)
-{
-    plat_flush();
-    for (;;) (void)semihost(SYS_EXIT, (const void *)(uintptr_t)(rc == 0 ? ADP_Stopped_ApplicationExit : ADP_Stopped_RunTimeErrorUnknown));
-}
-PLAT_ void plat_timer_start(void) {}
-PLAT_ uint32_t plat_timer_stop(void) { return 0u; }
+void plat_init(void);
+void plat_write(const char *s);
+void plat_exit(int rc);
+void plat_timer_start(void);
+uint32_t plat_timer_stop(void); /* cycles since plat_timer_start (0 where there is no timer) */
 #endif

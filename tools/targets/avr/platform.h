@@ -3,7 +3,6 @@
    with interrupts off (simavr then quits). Data tables live in flash. */
 #ifndef PLATFORM_H
 #define PLATFORM_H
-#define PLAT_ static __attribute__((unused))
 #include <stdint.h>
 #include <avr/interrupt.h>
 #include <avr/io.h>
@@ -13,60 +12,9 @@
 #define DATA_ PROGMEM
 #define RD32(p) pgm_read_dword(p)
 
-static volatile uint16_t plat_ovf;
-ISR(TIMER1_OVF_vect) { ++plat_ovf; }
-
-PLAT_ void plat_init(void)
-{
-    UCSR0A = (uint8_t)(1u << U2X0);
-    UBRR0H = 0;
-    UBRR0L = 0;
-    UCSR0B = (uint8_t)(1u << TXEN0);
-    UCSR0C = (uint8_t)((1u << UCSZ01) | (1u << UCSZ00));
-    TCCR1A = 0;
-    TCCR1B = 0;
-    TIMSK1 = (uint8_t)(1u << TOIE1);
-    sei();
-}
-PLAT_ void plat_putc(char c)
-{
-    while (!(UCSR0A & (1u << UDRE0))) {
-    }
-    UDR0 = (uint8_t)c;
-}
-PLAT_ void plat_write(const char *s)
-{
-    while (*s) plat_putc(*s++);
-}
-PLAT_ void plat_exit(int rc)
-{
-    (void)rc;
-    while (!(UCSR0A & (1u << TXC0))) {
-    }
-    cli();
-    sleep_enable();
-    for (;;) sleep_cpu();
-}
-/* Timer1 at the CPU clock (prescaler 1), overflows counted by the ISR. */
-PLAT_ void plat_timer_start(void)
-{
-    TCCR1B = 0;
-    TCNT1 = 0;
-    TIFR1 = (uint8_t)(1u << TOV1);
-    plat_ovf = 0;
-    TCCR1B = (uint8_t)(1u << CS10);
-}
-PLAT_ uint32_t plat_timer_stop(void)
-{
-    uint16_t lo;
-    uint32_t hi;
-    TCCR1B = 0;
-    lo = TCNT1;
-    hi = plat_ovf;
-    if (TIFR1 & (1u << TOV1)) { /* an overflow not yet serviced */
-        ++hi;
-        TIFR1 = (uint8_t)(1u << TOV1);
-    }
-    return (hi << 16) | lo;
-}
+void plat_init(void);
+void plat_write(const char *s);
+void plat_exit(int rc);
+void plat_timer_start(void);
+uint32_t plat_timer_stop(void); /* cycles since plat_timer_start (0 where there is no timer) */
 #endif
