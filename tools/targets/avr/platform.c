@@ -51,12 +51,13 @@ uint32_t plat_timer_stop(void)
 {
     uint16_t lo;
     uint32_t hi;
-    TCCR1B = 0;
-    lo = TCNT1;
+    uint8_t sreg = SREG;
+    cli();
+    lo = TCNT1; /* read while running: simavr (like the chip) latches it here */
     hi = plat_ovf;
-    if (TIFR1 & (1u << TOV1)) { /* an overflow not yet serviced */
-        ++hi;
-        TIFR1 = (uint8_t)(1u << TOV1);
-    }
+    if ((TIFR1 & (1u << TOV1)) && lo < 0x8000u) ++hi; /* an overflow not yet serviced */
+    TCCR1B = 0;
+    TIFR1 = (uint8_t)(1u << TOV1);
+    SREG = sreg;
     return (hi << 16) | lo;
 }
