@@ -45,7 +45,7 @@ PROGRAMS = {
     "host-clang": ("clang",),
     "m4f": ("arm-none-eabi-gcc", "qemu-system-arm"),
     "m3": ("arm-none-eabi-gcc", "qemu-system-arm"),
-    "avr": ("avr-gcc", "simavr"),
+    "avr": ("avr-gcc", "avr-size", "simavr"),
 }
 ARM_FLAGS = {
     "m4f": ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
@@ -84,6 +84,7 @@ class Case:
         states: "Optional[List[List[float]]]" = None,
         print_state: bool = False,
         vocab: "Optional[List[str]]" = None,
+        progmem: bool = True,
     ) -> None:
         self.model = model
         self.name = name
@@ -93,6 +94,7 @@ class Case:
         self.states = states
         self.print_state = print_state
         self.vocab = vocab
+        self.progmem = progmem  # on AVR: weights in flash (False: in RAM, for small models)
         if states is not None and len(states) != steps:
             raise ValueError("need one state per step")
 
@@ -281,7 +283,7 @@ def build(
             f.write(text)
     cc, cflags, ldflags = flags(target, opt)
     if target == "avr":  # weights in flash: 2 KB of RAM
-        cflags = cflags + ["-D%s_USE_PROGMEM" % c.name for c in cases]
+        cflags = cflags + ["-D%s_USE_PROGMEM" % c.name for c in cases if c.progmem]
     plat = "arm" if target in ARM_FLAGS else "host" if target.startswith("host") else target
     sources = [u + ".c" for u in units] + [os.path.join(HERE, plat, "platform.c")]
     if target in ARM_FLAGS:
