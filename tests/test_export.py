@@ -153,7 +153,7 @@ def test_hostile_vocab_becomes_code_points_only():
     assert "*/" not in code and "/*" not in code  # every comment was closed where it should be
     assert "pwned" not in text and "evil.h" not in code
     strings = re.findall(r'"(?:[^"\\\n]|\\.)*"', code)
-    assert set(strings) <= {'"softmax"', '"token"', '"0.1.0"'}, strings
+    assert set(strings) <= {'"softmax"', '"token"', '"0.1.0"', '"evil_USE_PROGMEM is for AVR (avr-gcc, avr-libc)"'}, strings
     assert "'" not in code
     table = re.search(r"evil_vocab\[\d+\][^{]*\{([^}]*)\}", code).group(1)
     assert [int(v.rstrip("u"), 16) for v in table.replace(",", " ").split()] == [ord(c) for c in HOSTILE_VOCAB]
@@ -320,6 +320,10 @@ def test_headers_compile_warning_free(compiler, tmp_path):
             r = subprocess.run([compiler] + target + extra + ct.WARN + ["-Os", "-c", src, "-o", "x.o"], cwd=str(tmp_path),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
             assert r.returncode == 0 and r.stdout == "", (extra, src, r.stdout)
+    if compiler != "avr-gcc":  # PROGMEM elsewhere is a clear error, not a silent no-op
+        r = subprocess.run([compiler] + target + ["-Devil_USE_PROGMEM", "-c", "use.c", "-o", "x.o"], cwd=str(tmp_path),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        assert r.returncode != 0 and "evil_USE_PROGMEM is for AVR" in r.stdout
 
 
 def test_progmem_puts_weights_in_flash_not_ram(tmp_path):
