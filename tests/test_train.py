@@ -16,7 +16,7 @@ from tinyrnn import RNN, Rng, init_params
 from tinyrnn.checkpoint import Checkpoint, CheckpointError, load, save
 from tinyrnn.cli import main
 from tinyrnn.cli.progress import Progress
-from tinyrnn.data import DataError, Vocab, parse_sequences, read_text, targets_for_head, unigram_loss
+from tinyrnn.datasets import DataError, Vocab, parse_sequences, read_text, targets_for_head, unigram_loss
 from tinyrnn.report import render
 from tinyrnn.sample import sample_ids, sample_text
 from tinyrnn.train import DEFAULTS, Hooks, SeqTask, TextTask, Trainer

@@ -62,7 +62,7 @@ def default_prime(vocab: "List[str]") -> str:
 
 def sample_text(model: RNN, vocab: "List[str]", n: int, temperature: float = 1.0, prime: "Optional[str]" = None, seed: int = 0) -> str:
     """Prime text (if given) followed by ``n`` sampled characters."""
-    from .data import Vocab
+    from .datasets import Vocab
 
     v = Vocab(vocab)
     p = prime if prime else default_prime(vocab)

@@ -38,7 +38,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Tuple
 
-    from .data import SeqDataset, SeqExample
+    from .datasets import SeqDataset, SeqExample
 
 LN2 = math.log(2.0)
 

@@ -3,7 +3,7 @@
 import argparse
 
 from ..checkpoint import load
-from ..data import Vocab, is_sequence_file, read_sequences, read_text, targets_for_head
+from ..datasets import Vocab, is_sequence_file, read_sequences, read_text, targets_for_head
 from ..train import LN2, SeqTask, TextTask
 
 

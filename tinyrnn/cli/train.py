@@ -13,7 +13,7 @@ import sys
 import time
 
 from ..checkpoint import Checkpoint, load, save
-from ..data import DataError, Vocab, decode_utf8, is_sequence_file, parse_sequences, read_bytes, targets_for_head, unigram_loss
+from ..datasets import DataError, Vocab, decode_utf8, is_sequence_file, parse_sequences, read_bytes, targets_for_head, unigram_loss
 from ..heads import HEADS
 from ..init import SCHEMES, init_params
 from ..model import RNN
