@@ -85,7 +85,8 @@ def from_torch(rnn: Any, linear: Any, T: int, head: str = "softmax", nonlinearit
         raise ValueError("%s has %s: a bidirectional RNN; %s" % (where, reverse[0], WHY_FORWARD))
     deeper = sorted(k for k in sd if not k.endswith("_l0") and k.rsplit("_l", 1)[-1].isdigit())
     if deeper:
-        raise ValueError("%s has %s: more than one layer; %s" % (where, deeper[0], WHY_ONE_LAYER))
+        layers = 1 + max(int(k.rsplit("_l", 1)[-1]) for k in deeper)
+        raise ValueError("%s has keys for %d layers (%s): more than one layer; %s" % (where, layers, ", ".join(deeper), WHY_ONE_LAYER))
     unknown = sorted(k for k in sd if k not in TORCH_RNN_KEYS)
     if unknown:
         raise ValueError("%s has unexpected key %r (expected %s)" % (where, unknown[0], ", ".join(TORCH_RNN_KEYS)))
