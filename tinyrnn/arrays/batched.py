@@ -101,11 +101,11 @@ class BatchedRNN:
         lengths: Optional[Array] = None,
         last_only: bool = False,
         check: bool = True,
-    ) -> "tuple[bool, int, int, Array, Array, Array]":
+    ) -> "tuple[bool, int, int, Array, Array, Optional[Array]]":
         """Validate a batch and return (dense, B, n, x, target, w) in the internal time-major form.
 
         x: (n*B,) token ids or (n*B, X); target: (n*B,) ids or (n*B, Y);
-        w: (n*B,). With ``check`` the values are validated too (token range,
+        w: (n*B,) or None when every step weighs 1. With ``check`` the values are validated too (token range,
         finiteness, class ids, sigmoid targets in [0, 1]).
         """
         xp = self.xp
@@ -149,6 +149,7 @@ class BatchedRNN:
         else:
             w = None
         steps = xp.reshape(xp.arange(n, device=self.device), (1, n))
+        mask = None
         if lengths is not None:
             if not hasattr(lengths, "shape"):
                 lengths = xp.asarray(lengths, device=self.device)
@@ -160,16 +161,15 @@ class BatchedRNN:
                 if lo < 1 or hi > n:
                     raise ValueError("lengths must lie in [1, n=%d], got values in [%d, %d]" % (n, lo, hi))
             lens = xp.reshape(xp.astype(lengths, steps.dtype), (B, 1))
-        else:
-            lens = xp.full((B, 1), n, dtype=steps.dtype, device=self.device)
-        if last_only:
-            if w is not None:
-                raise ValueError("give either weights or last_only (the weight is 1 at each sequence's last step)")
-            mask = steps == lens - 1
-        else:
-            mask = steps < lens
-        wmask = xp.astype(mask, self.dtype)
-        w = wmask if w is None else w * wmask
+            mask = (steps == lens - 1) if last_only else (steps < lens)
+        elif last_only:
+            mask = xp.broadcast_to(steps == n - 1, (B, n))
+        if last_only and w is not None:
+            raise ValueError("give either weights or last_only (the weight is 1 at each sequence's last step)")
+        if mask is not None:
+            wmask = xp.astype(mask, self.dtype)
+            w = wmask if w is None else w * wmask
+        # w is None: every step weighs 1 (no multiply at all, like the core's unit_weights)
         # targets
         self._check_device("targets", targets)
         tshape = shape_of(targets)
@@ -199,14 +199,14 @@ class BatchedRNN:
                     raise ValueError("targets has non-finite values")
                 if self.head == "sigmoid" and (to_float(xp.min(tg)) < 0.0 or to_float(xp.max(tg)) > 1.0):
                     raise ValueError("sigmoid targets must lie in [0, 1]")
-            if last_only:
+            if last_only and mask is not None:
                 tg = xp.where(mask[:, :, None], xp.reshape(tg, (B, 1, Y)), xp.zeros((B, n, Y), dtype=self.dtype, device=self.device))
             tgt = xp.reshape(xp.permute_dims(tg, (1, 0, 2)), (n * B, Y))
         if dense:
             x = xp.reshape(xp.permute_dims(xp.astype(inputs, self.dtype), (1, 0, 2)), (n * B, X))
         else:
             x = xp.reshape(xp.permute_dims(inputs, (1, 0)), (n * B,))
-        wt = xp.reshape(xp.permute_dims(w, (1, 0)), (n * B,))
+        wt = None if w is None else xp.reshape(xp.permute_dims(w, (1, 0)), (n * B,))
         return dense, B, n, x, tgt, wt
 
     # -------------------------------------------------------------- forward
@@ -224,7 +224,7 @@ class BatchedRNN:
         dense, B, n, x, tgt, w = self.prepare(inputs, targets, weights, lengths, last_only, check)
         return self.forward_prepared(dense, B, n, x, tgt, w, h0, check)
 
-    def forward_prepared(self, dense: bool, B: int, n: int, x: Array, tgt: Array, w: Array, h0: Optional[Array] = None, check: bool = True) -> float:
+    def forward_prepared(self, dense: bool, B: int, n: int, x: Array, tgt: Array, w: Optional[Array], h0: Optional[Array] = None, check: bool = True) -> float:
         xp = self.xp
         H, Y = self.H, self.Y
         Wxh, Whh, bh, Why, by = self.views()
@@ -253,9 +253,12 @@ class BatchedRNN:
         hs_flat = xp.reshape(xp.stack(hs, axis=0), (n * B, H))
         # output layer for every step at once: (n*B, Y)
         z = hs_flat @ xp.matrix_transpose(Why) + by
-        p, loss_rows = self._head_forward(z, tgt)
-        loss = to_float(xp.sum(w * loss_rows))
-        self._cache = (dense, x, tgt, w, h_0, hs, hs_flat, z, p)
+        # one-hot rows (comparison with arange), built once for forward and backward
+        y1 = self._onehot(tgt, self._ar_y) if self.head == "softmax" else tgt
+        x1 = x if dense else None
+        p, loss_rows = self._head_forward(z, y1)
+        loss = to_float(xp.sum(loss_rows if w is None else w * loss_rows))
+        self._cache = (dense, x, x1, y1, w, h_0, hs, hs_flat, p)
         self.n, self.B, self.loss = n, B, loss
         return loss
 
@@ -265,7 +268,7 @@ class BatchedRNN:
         return xp.astype(xp.reshape(ids, (-1, 1)) == xp.reshape(xp.astype(ar, ids.dtype), (1, -1)), self.dtype)
 
     def _head_forward(self, z: Array, tgt: Array) -> "tuple[Array, Array]":
-        """(p, per-row loss) for logits z (N, Y)."""
+        """(p, per-row loss) for logits z (N, Y); softmax targets come one-hot."""
         xp = self.xp
         if self.head == "softmax":
             m = xp.max(z, axis=1, keepdims=True)
@@ -273,7 +276,7 @@ class BatchedRNN:
             s = xp.sum(e, axis=1, keepdims=True)
             p = e / s
             lse = xp.reshape(m + xp.log(s), (-1,))
-            zy = xp.sum(z * self._onehot(tgt, self._ar_y), axis=1)
+            zy = xp.sum(z * tgt, axis=1)  # tgt is one-hot here
             return p, lse - zy
         if self.head == "sigmoid":
             e = xp.exp(-xp.abs(z))  # never exp of a positive number
@@ -290,14 +293,12 @@ class BatchedRNN:
         if self._cache is None:
             raise ValueError("backward() needs a forward() first")
         xp = self.xp
-        dense, x, tgt, w, h_0, hs, hs_flat, z, p = self._cache
+        dense, x, x1, y1, w, h_0, hs, hs_flat, p = self._cache
         n, B, H = self.n, self.B, self.H
         Wxh, Whh, bh, Why, by = self.views()
-        wcol = xp.reshape(w, (-1, 1))
-        if self.head == "softmax":
-            dz = wcol * (p - self._onehot(tgt, self._ar_y))
-        else:
-            dz = wcol * (p - tgt)
+        dz = p - y1  # softmax: p - onehot; sigmoid: p - y; mse: z - y
+        if w is not None:
+            dz = xp.reshape(w, (-1, 1)) * dz
         # output layer, all steps at once
         dWhy = xp.matrix_transpose(dz) @ hs_flat  # (Y, H)
         dby = xp.sum(dz, axis=0)
@@ -317,10 +318,8 @@ class BatchedRNN:
         drT = xp.matrix_transpose(dr_flat)
         dWhh = drT @ h_prev
         dbh = xp.sum(dr_flat, axis=0)
-        if dense:
-            dWxh = drT @ x
-        else:
-            dWxh = drT @ self._onehot(x, self._ar_x)
+        # tokens: the one-hot input matrix turns the scatter-add into one matmul
+        dWxh = drT @ (x1 if x1 is not None else self._onehot(x, self._ar_x))
         self.dh0 = dh_next
         self.grads = xp.concat([xp.reshape(dWxh, (-1,)), xp.reshape(dWhh, (-1,)), dbh, xp.reshape(dWhy, (-1,)), dby], axis=0)
         return self.grads
@@ -330,7 +329,7 @@ class BatchedRNN:
         if self._cache is None:
             raise ValueError("final_state() needs a forward() first")
         xp = self.xp
-        hs = self._cache[5]
+        hs = self._cache[6]
         if lengths is None:
             return hs[-1]
         stacked = xp.stack(hs, axis=0)  # (n, B, H)
