@@ -136,6 +136,16 @@ def test_batched_gradients_equal_sum_of_core_gradients(backend, head, kind, mode
     assert str(backend.xp.asarray(0.0, device=backend.device).device) == str(net.grads.device)
 
 
+def test_softmax_without_take_along_axis_uses_one_hot(backend):  # type: ignore[no-untyped-def]
+    m, rng = make_model(5, 6, 4, 8, "softmax", seed=31)
+    case = make_batch(m, rng, B=3, n=6, dense=False, mode="masked")
+    loss, grads, _ = core_sum(m, case)
+    net = BatchedRNN(m, backend.xp, device=backend.device)
+    net.take_along = False  # as on a namespace older than the 2024.12 standard
+    assert abs(net.forward(**to_backend(backend, m, case)) - loss) <= TOL64 * abs(loss)
+    assert max_rel(to_floats(net.backward()), grads) <= TOL64
+
+
 @pytest.mark.parametrize("head", ["softmax", "sigmoid", "mse"])
 def test_float32_close_to_core(backend, head):  # type: ignore[no-untyped-def]
     m, rng = make_model(5, 6, 4, 8, head, seed=7)
@@ -238,6 +248,7 @@ def test_array_optimisers_match_core(backend, name, kw):  # type: ignore[no-unty
     assert sd["t"] == 3 and sd["name"] == name
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # intended
 def test_array_clipping_matches_core(backend):  # type: ignore[no-untyped-def]
     xp = backend.xp
     g = [3.0, -4.0, 12.0, 0.5]
@@ -322,6 +333,7 @@ def test_checkpoint_resume_equals_uninterrupted_run(tmp_path, backend):  # type:
     assert max(abs(a - b) for a, b in zip(got, want)) <= 1e-15
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # intended
 def test_trainer_stops_before_a_non_finite_update(backend):  # type: ignore[no-untyped-def]
     m = RNN(2, 3, 1, 4, "mse")
     init_params(m, 1)

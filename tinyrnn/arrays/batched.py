@@ -58,6 +58,8 @@ class BatchedRNN:
         self.n = 0
         self.B = 0
         self._cache: Any = None
+        # gather the target logit with take_along_axis where the namespace has it
+        self.take_along = hasattr(xp, "take_along_axis")
         # per-vocabulary constants for one-hot rows (comparison with arange)
         self._ar_x = xp.arange(self.X, device=self.device)
         self._ar_y = xp.arange(self.Y, device=self.device)
@@ -256,7 +258,7 @@ class BatchedRNN:
         # one-hot rows (comparison with arange), built once for forward and backward
         y1 = self._onehot(tgt, self._ar_y) if self.head == "softmax" else tgt
         x1 = x if dense else None
-        p, loss_rows = self._head_forward(z, y1)
+        p, loss_rows = self._head_forward(z, tgt, y1)
         loss = to_float(xp.sum(loss_rows if w is None else w * loss_rows))
         self._cache = (dense, x, x1, y1, w, h_0, hs, hs_flat, p)
         self.n, self.B, self.loss = n, B, loss
@@ -267,8 +269,8 @@ class BatchedRNN:
         xp = self.xp
         return xp.astype(xp.reshape(ids, (-1, 1)) == xp.reshape(xp.astype(ar, ids.dtype), (1, -1)), self.dtype)
 
-    def _head_forward(self, z: Array, tgt: Array) -> "tuple[Array, Array]":
-        """(p, per-row loss) for logits z (N, Y); softmax targets come one-hot."""
+    def _head_forward(self, z: Array, tgt: Array, y1: Array) -> "tuple[Array, Array]":
+        """(p, per-row loss) for logits z (N, Y); ``y1``: softmax targets one-hot (N, Y)."""
         xp = self.xp
         if self.head == "softmax":
             m = xp.max(z, axis=1, keepdims=True)
@@ -276,7 +278,10 @@ class BatchedRNN:
             s = xp.sum(e, axis=1, keepdims=True)
             p = e / s
             lse = xp.reshape(m + xp.log(s), (-1,))
-            zy = xp.sum(z * tgt, axis=1)  # tgt is one-hot here
+            if self.take_along:  # z[row, target[row]], a gather (Array API 2024.12)
+                zy = xp.reshape(xp.take_along_axis(z, xp.reshape(tgt, (-1, 1)), axis=1), (-1,))
+            else:  # the one-hot row picks the target's logit
+                zy = xp.sum(z * y1, axis=1)
             return p, lse - zy
         if self.head == "sigmoid":
             e = xp.exp(-xp.abs(z))  # never exp of a positive number
