@@ -136,6 +136,46 @@ def test_batched_gradients_equal_sum_of_core_gradients(backend, head, kind, mode
     assert str(backend.xp.asarray(0.0, device=backend.device).device) == str(net.grads.device)
 
 
+def test_per_sequence_weights(backend):  # type: ignore[no-untyped-def]
+    m, rng = make_model(4, 5, 3, 6, "sigmoid", seed=17)
+    case = make_batch(m, rng, B=3, n=6, dense=False, mode="many")
+    seq_w = [0.5, 0.0, 2.0]
+    case["weights"] = [[c] * 6 for c in seq_w]
+    loss, grads, _ = core_sum(m, case)
+    args = to_backend(backend, m, case)
+    args["weights"] = backend.floats(seq_w)  # (B,): one weight per sequence
+    net = BatchedRNN(m, backend.xp, device=backend.device)
+    assert abs(net.forward(**args) - loss) <= TOL64 * abs(loss)
+    assert max_rel(to_floats(net.backward()), grads) <= TOL64
+
+
+def test_no_in_place_writes(monkeypatch):  # type: ignore[no-untyped-def]
+    """Immutable arrays (JAX) work: forward, backward, optimiser and trainer never write into an array."""
+    be = Backend("strict")
+    Array = type(be.xp.asarray(0.0))
+
+    def refuse(self, *a):  # type: ignore[no-untyped-def]
+        raise AssertionError("in-place write into an array")
+
+    for name in ("__setitem__", "__iadd__", "__isub__", "__imul__", "__itruediv__", "__ipow__", "__imatmul__"):
+        monkeypatch.setattr(Array, name, refuse, raising=False)
+    for head in ("softmax", "sigmoid", "mse"):
+        for kind in ("token", "dense"):
+            for mode in ("many", "one", "masked"):
+                m, rng = make_model(4, 5, 3, 6, head, seed=5)
+                case = make_batch(m, rng, B=3, n=5, dense=kind == "dense", mode=mode)
+                net = BatchedRNN(m, be.xp, device=be.device)
+                net.forward(**to_backend(be, m, case))
+                net.backward()
+                net.final_state()
+    for opt in ("sgd", "adagrad", "adam"):
+        tr = Trainer(m, be.xp, be.device, optimizer=opt, lr=0.01, clip=0.1, clip_value=0.05, batch_size=2)
+        tr.fit(**{k: v for k, v in to_backend(be, m, case).items() if k != "h0"}, epochs=1)
+    with pytest.raises(AssertionError, match="in-place"):  # the patch is live
+        a = be.floats([1.0])
+        a[0] = 2.0
+
+
 def test_softmax_without_take_along_axis_uses_one_hot(backend):  # type: ignore[no-untyped-def]
     m, rng = make_model(5, 6, 4, 8, "softmax", seed=31)
     case = make_batch(m, rng, B=3, n=6, dense=False, mode="masked")

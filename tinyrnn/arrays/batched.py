@@ -7,7 +7,8 @@ of sequence b)::
     inputs   (B, n) integer token ids         or (B, n, X) floats
     targets  softmax: (B, n) class ids        sigmoid / mse: (B, n, Y) floats
              with last_only: (B,) / (B, Y)    (a (B, n) array when Y == 1)
-    weights  (B, n) per-step loss weights (0 masks a step), optional
+    weights  (B, n) per-step loss weights (0 masks a step) or (B,) one per
+             sequence, optional
     lengths  (B,) steps used per sequence; steps t >= lengths[b] weigh 0
     h0       (B, H) initial states, optional (zeros)
 
@@ -137,11 +138,14 @@ class BatchedRNN:
                 lo, hi = to_float(xp.min(inputs)), to_float(xp.max(inputs))
                 if lo < 0 or hi >= X:
                     raise ValueError("inputs has token ids in [%d, %d], outside the vocabulary [0, %d)" % (lo, hi, X))
-        # per-step weights (B, n)
+        # loss weights: per step of each sequence (B, n), or per sequence (B,)
         if weights is not None:
             self._check_device("weights", weights)
-            if shape_of(weights) != (B, n):
-                raise ValueError("weights has shape %s, expected (B, n) = %s" % (shape_of(weights), (B, n)))
+            wshape = shape_of(weights)
+            if wshape == (B,):
+                weights = xp.broadcast_to(xp.reshape(weights, (B, 1)), (B, n))
+            elif wshape != (B, n):
+                raise ValueError("weights has shape %s, expected (B, n) = %s per step or (B,) = (%d,) per sequence" % (wshape, (B, n), B))
             w = xp.astype(weights, self.dtype)
             if check:
                 if not all_finite(xp, w):
