@@ -48,10 +48,19 @@ def resolve_dtype(xp: Namespace, dtype: Any) -> Any:
 
 
 def cpu_device(xp: Namespace) -> Device:
-    """The namespace's CPU device ("cpu" for numpy/torch; array-api-strict's CPU_DEVICE)."""
+    """The namespace's CPU device: "cpu" for numpy, torch and CuPy (array-api-compat
+    copies CuPy arrays to numpy), otherwise the CPU entry of the inspection API's
+    ``devices()`` (array-api-strict's CPU_DEVICE, JAX's CpuDevice)."""
+    for probe in ("is_numpy_namespace", "is_torch_namespace", "is_cupy_namespace"):
+        if getattr(array_api_compat, probe, lambda _: False)(xp):
+            return "cpu"
     info = getattr(xp, "__array_namespace_info__", None)
-    if array_api_compat.is_array_api_strict_namespace(xp) and info is not None:
-        for d in info().devices():
+    if info is not None:
+        try:
+            devices = list(info().devices())
+        except Exception:
+            devices = []
+        for d in devices:
             if "cpu" in str(d).lower():
                 return d
     return "cpu"

@@ -51,6 +51,10 @@ class BatchedRNN:
         self.X, self.H, self.Y, self.T = model.X, model.H, model.Y, model.T
         self.head = model.head
         probe = xp.asarray(0.0, dtype=self.dtype, device=device)
+        if probe.dtype != self.dtype:  # JAX without jax_enable_x64 quietly makes float32
+            raise ValueError(
+                "%s made %s arrays when asked for %s (JAX: set jax_enable_x64, or pass dtype='float32')" % (xp.__name__, probe.dtype, "float32" if self.dtype == xp.float32 else "float64")
+            )
         self.device = device_of(probe)
         self.params: Array = probe
         self.load()
