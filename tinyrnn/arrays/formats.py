@@ -146,7 +146,12 @@ def to_torch(model: RNN, dtype: Any = None, device: Any = None, batch_first: boo
     """New ``(nn.RNN, nn.Linear)`` modules holding the model's weights (imports torch)."""
     import torch
 
-    dt = torch.float64 if dtype in (None, "float64", torch.float64) else torch.float32
+    if dtype in (None, "float64", torch.float64):
+        dt = torch.float64
+    elif dtype in ("float32", torch.float32):
+        dt = torch.float32
+    else:
+        raise ValueError("dtype must be float64 or float32, got %r" % (dtype,))
     rnn = torch.nn.RNN(model.X, model.H, num_layers=1, nonlinearity="tanh", batch_first=batch_first, dtype=dt, device=device)
     linear = torch.nn.Linear(model.H, model.Y, dtype=dt, device=device)
     rsd, lsd = to_torch_state_dicts(model, torch, device=device, dtype=dt)
