@@ -335,6 +335,25 @@ def test_trainer_learns_echo_task(backend):  # type: ignore[no-untyped-def]
     assert right / total > 0.95
 
 
+@pytest.mark.parametrize("mode", ["one", "masked"])
+def test_fit_one_full_batch_is_one_sgd_step_on_the_core_gradient(backend, mode):  # type: ignore[no-untyped-def]
+    """fit() plumbing (shuffle, take, lengths, weights, h0, last_only): one batch of everything, SGD."""
+    m, rng = make_model(5, 4, 3, 6, "softmax", seed=23)
+    case = make_batch(m, rng, B=6, n=6, dense=False, mode=mode)
+    _, grads, _ = core_sum(m, case)
+    want = [p - 0.5 * g for p, g in zip(m.params, grads)]
+    tr = Trainer(m, backend.xp, backend.device, optimizer="sgd", lr=0.5, batch_size=8, seed=3)
+    args = to_backend(backend, m, case)
+    args.pop("inputs"), args.pop("targets")
+    tr.fit(to_backend(backend, m, case)["inputs"], to_backend(backend, m, case)["targets"], epochs=1, **args)
+    got = tr.checkpoint().model.params
+    assert max(abs(a - b) for a, b in zip(got, want)) <= 1e-12
+    assert max(abs(g) for g in grads) > 1e-3
+    args["h0"] = backend.floats([[0.0] * 4])
+    with pytest.raises(ValueError, match=r"h0 has shape \(1, 4\), expected \(N, H\) = \(6, 4\)"):
+        tr.fit(to_backend(backend, m, case)["inputs"], to_backend(backend, m, case)["targets"], **args)
+
+
 def test_trainer_same_seed_same_result_on_every_backend(backend):  # type: ignore[no-untyped-def]
     def run(be):  # type: ignore[no-untyped-def]
         m, rng = make_model(6, 5, 6, 5, "softmax", seed=4)

@@ -119,18 +119,26 @@ class Trainer:
         lengths: Optional[Array] = None,
         last_only: bool = False,
         epochs: int = 1,
+        h0: Optional[Array] = None,
         progress: Optional[Callable[[int, int, float], None]] = None,
     ) -> List[float]:
         """Shuffled minibatch epochs over N sequences; returns the mean loss per sequence of each epoch.
 
-        Arrays hold N sequences along axis 0 (shapes as in ``BatchedRNN``);
+        Arrays hold N sequences along axis 0 (shapes as in ``BatchedRNN``;
+        ``h0`` (N, H) initial states, optional);
         the whole set is validated once, then batches skip the checks.
         ``progress(epoch, batch, loss)`` is called after each batch.
         """
         xp = self.xp
         N = shape_of(inputs)[0]
+        if not isinstance(epochs, int) or epochs < 0:
+            raise ValueError("epochs must be a non-negative integer, got %r" % (epochs,))
         # validate everything once (shapes, ranges, finiteness)
         self.net.prepare(inputs, targets, weights, lengths, last_only, check=True)
+        if h0 is not None:
+            self.net._check_device("h0", h0)
+            if shape_of(h0) != (N, self.net.H):
+                raise ValueError("h0 has shape %s, expected (N, H) = %s" % (shape_of(h0), (N, self.net.H)))
         lens = lengths
         if lens is not None and not hasattr(lens, "shape"):
             lens = xp.asarray(lens, device=self.net.device)
@@ -144,7 +152,7 @@ class Trainer:
                 def take(a: Optional[Array]) -> Optional[Array]:
                     return None if a is None else xp.take(a, idx, axis=0)
 
-                loss = self.train_step(take(inputs), take(targets), take(weights), None, take(lens), last_only, check=False)
+                loss = self.train_step(take(inputs), take(targets), take(weights), take(h0), take(lens), last_only, check=False)
                 total += loss
                 if progress is not None:
                     progress(epoch, k, loss)
