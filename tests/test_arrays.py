@@ -254,6 +254,14 @@ def test_bad_batches_are_refused(backend):  # type: ignore[no-untyped-def]
         net.forward(backend.ints([[0, 1]]), ok_t, h0=backend.floats([[0.0]]))
     with pytest.raises(ValueError, match="backward"):
         BatchedRNN(m, backend.xp, device=backend.device).backward()
+    empty = backend.xp.zeros((0, 3), dtype=backend.xp.int64, device=backend.device)
+    with pytest.raises(ValueError, match=r"empty batch: inputs has shape \(0, 3\)"):
+        net.forward(empty, empty)
+    empty = backend.xp.zeros((2, 0), dtype=backend.xp.int64, device=backend.device)
+    with pytest.raises(ValueError, match="empty batch"):
+        net.forward(empty, empty)
+    with pytest.raises(ValueError, match="integer token ids"):
+        net.forward(backend.floats([[0.0, 1.0]]), ok_t)
 
 
 def test_device_mixing_is_refused():  # type: ignore[no-untyped-def]

@@ -29,10 +29,7 @@ from typing import Any, List, Optional
 
 from ..heads import HEADS
 from ..model import RNN
-from ._xp import Array, Namespace, all_finite, as_namespace, device_of, is_integer_dtype, resolve_dtype, shape_of, to_float, to_floats
-
-_UNSET: Any = object()
-
+from ._xp import Array, all_finite, as_namespace, device_of, is_integer_dtype, resolve_dtype, shape_of, to_float, to_floats
 
 class BatchedRNN:
     """A tinyrnn model's parameters as one flat array of ``xp``, trained a batch at a time.
@@ -352,8 +349,4 @@ class BatchedRNN:
         return xp.sum(stacked * pick[:, :, None], axis=0)
 
 
-def grads_to_list(b: BatchedRNN) -> List[float]:
-    return to_floats(b.grads)
-
-
-__all__ = ["BatchedRNN", "grads_to_list", "Namespace"]
+__all__ = ["BatchedRNN"]

@@ -22,8 +22,7 @@ bidirectional or reversed RNNs -- is refused with the reason.
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..model import RNN
-from ._xp import Array, as_namespace, asarray, namespace, resolve_dtype, shape_of, to_floats
-from .convert import clone
+from ._xp import Array, as_namespace, asarray, resolve_dtype, shape_of, to_floats
 
 TORCH_RNN_KEYS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
 WHY_ONE_LAYER = "tinyrnn runs one recurrent layer (one state h per step, like its C runtime)"
@@ -251,4 +250,4 @@ def _fill(model: RNN, values: List[float]) -> None:
     model.params[:] = values
 
 
-__all__ = ["from_torch", "to_torch", "to_torch_state_dicts", "from_keras", "to_keras", "clone", "namespace"]
+__all__ = ["from_torch", "to_torch", "to_torch_state_dicts", "from_keras", "to_keras"]
