@@ -1,10 +1,23 @@
 """Backends for the tinyrnn.arrays tests: array-api-strict on a non-default device, numpy, torch."""
 
+import importlib
+
 import pytest
 
-from support import require_module
+from support import CI, OPTIONAL, require_module
+
 
 BACKENDS = ["strict", "numpy", "torch"]
+
+
+def require_array_api_compat() -> None:
+    """At module level: skip the whole module without array-api-compat (fail under CI)."""
+    try:
+        importlib.import_module("array_api_compat")
+    except ImportError as e:
+        if CI and "array_api_compat" not in OPTIONAL:
+            pytest.fail("array_api_compat is required under CI=true but cannot be imported (%s)" % e, pytrace=False)
+        pytest.skip("array_api_compat: %s" % e, allow_module_level=True)
 
 
 class Backend:

@@ -5,19 +5,15 @@ an array created without ``device=`` fails loudly), numpy and torch.
 """
 
 import math
-import os
-import subprocess
-import sys
 
 import pytest
 
-from arrays_support import Backend, backend  # noqa: F401  (fixture)
-from support import ROOT, require_module
+from arrays_support import Backend, backend, require_array_api_compat  # noqa: F401  (fixture)
 
 from tinyrnn import RNN, Adagrad, Adam, SGD, Rng, clip_global_norm, init_params
 from tinyrnn.checkpoint import load
 
-require_module("array_api_compat")
+require_array_api_compat()
 from tinyrnn.arrays import (  # noqa: E402
     BatchedRNN,
     Trainer,
@@ -435,35 +431,3 @@ def test_model_array_round_trip(backend):  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="Whh.*not finite"):
         from_arrays(m2, bad)
     assert m2.params == m.params  # unchanged on failure
-
-
-# ----------------------------------------------------------------- imports
-def _run(code):  # type: ignore[no-untyped-def]
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-
-
-def test_core_import_pulls_in_no_third_party_module():  # type: ignore[no-untyped-def]
-    code = (
-        "import sys\n"
-        "before = set(sys.modules)\n"  # whatever site-packages' .pth files load at start-up
-        "import tinyrnn, tinyrnn.checkpoint, tinyrnn.cli\n"
-        "std = getattr(sys, 'stdlib_module_names', None)\n"
-        "tops = {m.split('.')[0] for m in set(sys.modules) - before}\n"
-        "if std is None:\n"  # Python 3.9: at least the known heavy ones
-        "    bad = tops & {'numpy', 'torch', 'array_api_compat', 'array_api_strict'}\n"
-        "else:\n"
-        "    bad = {t for t in tops if t not in std and t != 'tinyrnn'}\n"
-        "print(sorted(bad))\n"
-    )
-    r = _run(code)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "[]"
-    r = _run("import sys\nimport tinyrnn\nprint('numpy' in sys.modules, 'array_api_compat' in sys.modules)")
-    assert r.stdout.split() == ["False", "False"]
-
-
-def test_missing_array_api_compat_says_which_extra():  # type: ignore[no-untyped-def]
-    r = _run("import sys\nsys.modules['array_api_compat'] = None\nimport tinyrnn.arrays\n")
-    assert r.returncode != 0
-    assert "pip install 'tinyrnn[arrays]'" in r.stderr
-    assert "ImportError" in r.stderr

@@ -10,12 +10,12 @@ import math
 
 import pytest
 
-from arrays_support import backend  # noqa: F401  (fixture)
+from arrays_support import backend, require_array_api_compat  # noqa: F401  (fixture)
 from support import require_module
 
 from tinyrnn import RNN, Rng, init_params
 
-require_module("array_api_compat")
+require_array_api_compat()
 from tinyrnn.arrays import BatchedRNN, from_keras, from_torch, to_floats, to_keras, to_torch, to_torch_state_dicts  # noqa: E402
 
 
