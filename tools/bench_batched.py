@@ -25,6 +25,7 @@ import platform
 import statistics
 import sys
 import time
+from typing import Any, Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -62,7 +63,7 @@ def main() -> int:
 
     B, H, V, T = args.batch, args.hidden, args.vocab, args.steps
     rng = Rng(2024)
-    pool = []  # 8 batches of (inputs, next-token targets)
+    pool = []  # type: list[tuple[list[list[int]], list[list[int]]]]  # 8 batches of (inputs, next-token targets)
     for _ in range(8):
         seqs = [[rng.below(V) for _ in range(T + 1)] for _ in range(B)]
         pool.append(([s[:T] for s in seqs], [s[1:] for s in seqs]))
@@ -83,18 +84,18 @@ def main() -> int:
     results = {}
     for dtype in args.dtypes.split(","):
         tdt = {"float64": torch.float64, "float32": torch.float32}[dtype]
-        contenders = {}
-        first_loss = {}
+        contenders = {}  # type: dict[str, Callable[[int], None]]
+        first_loss = {}  # type: dict[str, float]
 
         for name, lib in (("tinyrnn.arrays numpy", np), ("tinyrnn.arrays torch", torch)):
             tr = Trainer(clone(), lib, dtype=dtype, optimizer="adagrad", lr=0.1)
             batches = [(lib.asarray(x), lib.asarray(y)) for x, y in pool]
             first_loss[name] = tr.net.forward(*batches[0])
 
-            def run(k: int, tr: Trainer = tr, batches: list = batches) -> None:  # type: ignore[type-arg]
+            def run(k: int, tr: Trainer = tr, batches: "list[Any]" = batches) -> None:
                 for i in range(k):
-                    x, y = batches[i & 7]
-                    tr.train_step(x, y, check=False)
+                    bx, by = batches[i & 7]
+                    tr.train_step(bx, by, check=False)
 
             contenders[name] = run
 
@@ -114,20 +115,20 @@ def main() -> int:
             for i in range(k):
                 x, y = tb[i & 7]
                 opt.zero_grad()
-                ref_loss(x, y).backward()
+                ref_loss(x, y).backward()  # type: ignore[no-untyped-call]
                 opt.step()
 
         contenders["PyTorch nn.RNN+Linear+Adagrad"] = run_ref
         print("\n%s: first-batch loss %s" % (dtype, ", ".join("%s %.10g" % (k, v) for k, v in first_loss.items())))
 
-        for run in contenders.values():  # warm up
-            run(5)
+        for fn in contenders.values():  # warm up
+            fn(5)
         rates = {name: [] for name in contenders}  # type: dict[str, list[float]]
         for _ in range(args.rounds):
-            for name, run in contenders.items():
+            for name, fn in contenders.items():
                 k, t0 = 0, time.perf_counter()
                 while True:
-                    run(4)
+                    fn(4)
                     k += 4
                     el = time.perf_counter() - t0
                     if el >= args.seconds:
@@ -141,11 +142,11 @@ def main() -> int:
         from tinyrnn import Adagrad
 
         opt_c = Adagrad(m.num_params, 0.1)
-        seqs = [(x, y) for xs, ys in pool for x, y in zip(xs, ys)]
+        pairs = [(sx, sy) for xs, ys in pool for sx, sy in zip(xs, ys)]
         k, t0 = 0, time.perf_counter()
         while time.perf_counter() - t0 < args.seconds * 2:
-            x, y = seqs[k % len(seqs)]
-            m.forward(x, y)
+            sx, sy = pairs[k % len(pairs)]
+            m.forward(sx, sy)
             m.backward()
             opt_c.step(m.params, m.grads)
             k += 1
