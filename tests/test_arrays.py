@@ -290,6 +290,10 @@ def test_array_optimisers_match_core(backend, name, kw):  # type: ignore[no-unty
     again = {"sgd": SGD, "adagrad": Adagrad, "adam": Adam}[name](size, 0.05)
     again.load_state_dict(sd)
     assert sd["t"] == 3 and sd["name"] == name
+    for buf in core.buffers:
+        assert max(abs(a - b) for a, b in zip(getattr(again, buf), getattr(core, buf))) <= 1e-15
+    if kw or name != "sgd":  # plain SGD keeps no velocity
+        assert max(abs(v) for buf in core.buffers for v in getattr(core, buf)) > 0.0
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # intended
