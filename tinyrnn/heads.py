@@ -18,7 +18,7 @@ no ``exp`` ever sees a positive argument.
 
 import math
 
-from ._compat import log1p, mul, repeat_each, sub, take, truediv
+from ._compat import log1p, mkslice, mul, repeat_each, sub, take, truediv
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def forward(
     if head == "softmax":
         # all steps at once: p = exp(z - max_t) / sum_t, loss_t = max_t + log(sum_t) - z[y_t]
         zs = z[0:nY]
-        steps = [slice(t * Y, (t + 1) * Y) for t in range(n)]
+        steps = [mkslice(t * Y, (t + 1) * Y) for t in range(n)]
         m = list(map(max, take(zs, steps)))
         e = list(map(exp, map(sub, zs, repeat_each(m, Y))))
         s = list(map(sum, take(e, steps)))
