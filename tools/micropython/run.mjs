@@ -77,8 +77,9 @@ export function coreModules(root) {
   return out;
 }
 
-// Collect output bytes and write them in chunks: the per-byte callbacks are
-// cheap, process.stdout.write per byte is not.
+// Collect output bytes and hand them to the stream in chunks: the per-byte
+// callbacks are cheap, a stream write per byte is not. Streams (not
+// fs.writeSync) because a pipe to Node may be non-blocking (EAGAIN).
 function sink(stream) {
   let chunks = [];
   let buf = new Uint8Array(65536);
@@ -93,13 +94,14 @@ function sink(stream) {
         }
         buf[n++] = b;
       }
-      if (bytes.length && bytes[bytes.length - 1] === 10 && stream.isTTY) this.flush();
+      if (stream.isTTY && n && buf[n - 1] === 10) this.flush();
     },
     flush() {
       chunks.push(buf.slice(0, n));
       n = 0;
-      for (const c of chunks) if (c.length) fs.writeSync(stream.fd, c);
+      const data = Buffer.concat(chunks);
       chunks = [];
+      return new Promise((resolve) => (data.length ? stream.write(data, () => resolve()) : resolve()));
     },
   };
 }
@@ -176,13 +178,13 @@ async function main() {
         status = 1;
       }
     } else {
-      out.flush();
-      err.flush();
+      await out.flush();
+      await err.flush();
       throw e;
     }
   }
-  out.flush();
-  err.flush();
+  await out.flush();
+  await err.flush();
   process.exitCode = status;
 }
 
