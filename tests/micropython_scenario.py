@@ -27,6 +27,7 @@ from tinyrnn import (
     gradcheck,
     grad_norm,
     init_params,
+    make_optimizer,
     update_ratio,
 )
 
@@ -282,6 +283,33 @@ def section_trouble():
     return out
 
 
+def section_api():
+    """Views, layout, optimiser state round trip (resume = continue)."""
+    m = _model("sigmoid", SEED + 5)
+    out = {"groups": dict((k, list(v)) for k, v in m.layout.groups.items())}
+    out["Whh"] = m.get("Whh")
+    out["by"] = m.get("by")
+    m.set("Whh", [[0.25 * (i - j) for j in range(H)] for i in range(H)])
+    m.set("bh", [0.5] * H)
+    out["params_after_set"] = list(m.params)
+    rng = Rng(5)
+    xs, ts = _sequence(rng, "sigmoid", False, N)
+    m.forward(xs, ts)
+    m.backward()
+    out["Why_grad"] = m.get("Why", m.grads)
+    for name in ("sgd", "adagrad", "adam"):
+        a = make_optimizer(name, len(m.params), 0.05)
+        pa = list(m.params)
+        a.step(pa, m.grads)
+        b = make_optimizer(name, len(m.params), 0.05)
+        b.load_state_dict(a.state_dict())
+        pb = list(pa)
+        a.step(pa, m.grads)
+        b.step(pb, m.grads)
+        out["resume_" + name] = {"continued": pa, "resumed_same": pa == pb}
+    return out
+
+
 SECTIONS = (
     ("rng", section_rng),
     ("rng_normal", section_normal),
@@ -293,6 +321,7 @@ SECTIONS = (
     ("step", section_step),
     ("diagnostics", section_diagnostics),
     ("trouble", section_trouble),
+    ("api", section_api),
 )
 
 

@@ -137,6 +137,7 @@ def test_scenario_is_not_trivial(results):
     assert cp["optim"]["clip"]["global_norm_before"] > 5.0
     assert cp["trouble"]["errors"][0].startswith("ValueError: empty input")
     assert all(e.startswith("ValueError") for e in cp["trouble"]["errors"])
+    assert all(cp["api"]["resume_" + n]["resumed_same"] for n in ("sgd", "adagrad", "adam"))
 
 
 def test_gradcheck_passes_on_both(results):
