@@ -28,7 +28,7 @@ folded in by appending it to each row and a 1.0 to the state vector.
 import math
 
 from . import heads
-from ._compat import add, add_strided, dot, mkslice, mul, repeat_each, sub, take
+from ._compat import add_strided, dot, mkslice, repeat_each, take
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -176,6 +176,7 @@ class RNN:
     ) -> int:
         """Validate one sequence and copy it into the preallocated buffers."""
         X, H, Y, T = self.X, self.H, self.Y, self.T
+        self.n = 0  # until the whole sequence is valid, backward() has nothing to use
         n = len(xs)
         if n == 0:
             raise ValueError("empty input sequence: need at least 1 step")
@@ -322,14 +323,14 @@ class RNN:
             reps += [r] * H
         d_out = list(map(dot, why_cols * n, reps))
         hs = h[H : (n + 1) * H]
-        dtanh = list(map(sub, [1.0] * nH, map(mul, hs, hs)))  # 1 - h[t+1]**2
+        dtanh = [1.0 - v * v for v in hs]  # tanh'(pre) = 1 - h[t+1]**2
 
         whh_cols = take(P, self._whh_cols)
         dh_next = [0.0] * H
         for t in range(n - 1, -1, -1):
             lo, hi = t * H, (t + 1) * H
-            dh_t = list(map(add, d_out[lo:hi], dh_next))
-            dh_raw_t = list(map(mul, dh_t, dtanh[lo:hi]))
+            dh_t = [a + b for a, b in zip(d_out[lo:hi], dh_next)]
+            dh_raw_t = [a * b for a, b in zip(dh_t, dtanh[lo:hi])]
             dh[lo:hi] = dh_t
             dh_raw[lo:hi] = dh_raw_t
             dh_next = list(map(dot, whh_cols, [dh_raw_t] * H))
@@ -394,9 +395,9 @@ def cell(rows: "List[List[float]]", v: "List[float]", col: "Optional[List[float]
     ``col`` the gathered Wxh column) or x[t] + h[t] + [1.0] (dense, col None).
     """
     pre = map(dot, rows, [v] * len(rows))
-    if col is not None:
-        pre = map(add, pre, col)
-    return list(map(tanh, pre))
+    if col is None:
+        return list(map(tanh, pre))
+    return [tanh(a + c) for a, c in zip(pre, col)]
 
 
 def argmax(z: "Sequence[float]") -> int:

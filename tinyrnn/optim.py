@@ -11,7 +11,7 @@ and updates ``params`` in place from ``grads``::
 
 import math
 
-from ._compat import add, dot, mul, sub, truediv
+from ._compat import dot
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -95,11 +95,9 @@ class Adagrad(Optimizer):
 
     def step(self, params: "List[float]", grads: "List[float]") -> None:
         self.t += 1
-        n, mem = self.size, self.mem
-        mem[:] = list(map(add, mem, map(mul, grads, grads)))
-        # w - lr*g / sqrt(mem + eps), each stage a builtin-driven loop
-        denom = map(sqrt, map(add, mem, [self.eps] * n))
-        params[:] = list(map(sub, params, map(truediv, map(mul, [self.lr] * n, grads), denom)))
+        lr, eps, mem = self.lr, self.eps, self.mem
+        mem[:] = [m + g * g for m, g in zip(mem, grads)]
+        params[:] = [w - lr * g / sqrt(m + eps) for w, g, m in zip(params, grads, mem)]
 
 
 class Adam(Optimizer):
@@ -142,7 +140,7 @@ def grad_norm(grads: "List[float]") -> float:
         big = max(map(abs, grads))
         if math.isfinite(big):  # the squares overflowed, not the values
             inv = 1.0 / big
-            scaled = list(map(mul, grads, [inv] * len(grads)))
+            scaled = [g * inv for g in grads]
             norm = big * sqrt(dot(scaled, scaled))
     return norm
 
@@ -169,5 +167,5 @@ def clip_global_norm(grads: "List[float]", max_norm: float) -> float:
     norm = grad_norm(grads)
     if math.isfinite(norm) and norm > max_norm:
         scale = max_norm / norm
-        grads[:] = list(map(mul, grads, [scale] * len(grads)))
+        grads[:] = [g * scale for g in grads]
     return norm

@@ -14,9 +14,10 @@ if TYPE_CHECKING:
     from typing import List, Optional
 
 from .. import __version__
+from . import export as _export
 from . import gradcheck as _gradcheck
 
-COMMANDS = [_gradcheck]
+COMMANDS = [_gradcheck, _export]
 
 
 class UsageError(Exception):
