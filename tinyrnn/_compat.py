@@ -10,7 +10,7 @@ import math
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable, List, Sequence, TypeVar
+    from typing import Callable, List, Optional, Sequence, TypeVar
 
     T_ = TypeVar("T_")
 
@@ -86,6 +86,29 @@ def repeat_each(items: "Sequence[T_]", k: int) -> "List[T_]":
     return out
 
 
+class _SliceMaker:
+    def __getitem__(self, key: slice) -> slice:
+        return key
+
+
+_slice_maker = _SliceMaker()
+
+
+def _make_slice(start: "Optional[int]", stop: "Optional[int]", step: "Optional[int]" = None) -> slice:
+    # subscript syntax still builds a slice where the constructor is missing
+    return _slice_maker[start:stop:step]
+
+
+try:
+    slice(0, 1)
+    HAVE_SLICE_NEW = True
+except TypeError:  # MicroPython 1.27: "can't create 'slice' instances"
+    HAVE_SLICE_NEW = False
+
+# mkslice(start, stop[, step]) == slice(start, stop, step), on every interpreter.
+mkslice: "Callable[..., slice]" = slice if HAVE_SLICE_NEW else _make_slice
+
+
 def _probe_ext_slice_store() -> bool:
     probe = [0.0, 0.0]
     try:
@@ -109,4 +132,4 @@ def add_strided(buf: "List[float]", start: int, step: int, values: "Sequence[flo
             buf[start + k * step] += values[k]
 
 
-__all__ = ["add", "sub", "mul", "truediv", "repeat_each", "dot", "log1p", "take", "add_strided", "TYPE_CHECKING"]
+__all__ = ["add", "sub", "mul", "truediv", "mkslice", "repeat_each", "dot", "log1p", "take", "add_strided", "TYPE_CHECKING"]

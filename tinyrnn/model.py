@@ -28,7 +28,7 @@ folded in by appending it to each row and a 1.0 to the state vector.
 import math
 
 from . import heads
-from ._compat import add_strided, dot, repeat_each, take
+from ._compat import add_strided, dot, mkslice, repeat_each, take
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -125,14 +125,14 @@ class RNN:
         self.unit_weights = True
         self.loss = 0.0
         # slices of params: rows and columns of each matrix
-        self._whh_rows = [slice(L.Whh + i * H, L.Whh + (i + 1) * H) for i in range(H)]
-        self._whh_cols = [slice(L.Whh + j, L.Whh + H * H, H) for j in range(H)]
-        self._wxh_rows = [slice(L.Wxh + i * X, L.Wxh + (i + 1) * X) for i in range(H)]
-        self._wxh_cols = [slice(L.Wxh + k, L.Wxh + H * X, X) for k in range(X)]
-        self._why_rows = [slice(L.Why + k * H, L.Why + (k + 1) * H) for k in range(Y)]
-        self._why_cols = [slice(L.Why + j, L.Why + Y * H, H) for j in range(H)]
-        self._bh = slice(L.bh, L.bh + H)
-        self._by = slice(L.by, L.by + Y)
+        self._whh_rows = [mkslice(L.Whh + i * H, L.Whh + (i + 1) * H) for i in range(H)]
+        self._whh_cols = [mkslice(L.Whh + j, L.Whh + H * H, H) for j in range(H)]
+        self._wxh_rows = [mkslice(L.Wxh + i * X, L.Wxh + (i + 1) * X) for i in range(H)]
+        self._wxh_cols = [mkslice(L.Wxh + k, L.Wxh + H * X, X) for k in range(X)]
+        self._why_rows = [mkslice(L.Why + k * H, L.Why + (k + 1) * H) for k in range(Y)]
+        self._why_cols = [mkslice(L.Why + j, L.Why + Y * H, H) for j in range(H)]
+        self._bh = mkslice(L.bh, L.bh + H)
+        self._by = mkslice(L.by, L.by + Y)
 
     # ------------------------------------------------------------------ views
     @property
@@ -317,7 +317,7 @@ class RNN:
 
         # dL/dh[t+1] from the output layer, all steps at once: Why^T dz[t]
         why_cols = take(P, self._why_cols)
-        dz_rows = take(dz, [slice(t * Y, (t + 1) * Y) for t in range(n)])
+        dz_rows = take(dz, [mkslice(t * Y, (t + 1) * Y) for t in range(n)])
         reps = []  # type: List[List[float]]
         for r in dz_rows:
             reps += [r] * H
@@ -338,16 +338,16 @@ class RNN:
 
         # weight gradients as dot products over time
         G[:] = self._zeros
-        dz_cols = take(dz, [slice(k, nY, Y) for k in range(Y)])  # Y series of n
-        dr_cols = take(dh_raw, [slice(i, nH, H) for i in range(H)])  # H series of n
-        h_next = take(h, [slice(H + j, (n + 1) * H, H) for j in range(H)])  # h[t+1][j]
-        h_prev = take(h, [slice(j, nH, H) for j in range(H)])  # h[t][j]
+        dz_cols = take(dz, [mkslice(k, nY, Y) for k in range(Y)])  # Y series of n
+        dr_cols = take(dh_raw, [mkslice(i, nH, H) for i in range(H)])  # H series of n
+        h_next = take(h, [mkslice(H + j, (n + 1) * H, H) for j in range(H)])  # h[t+1][j]
+        h_prev = take(h, [mkslice(j, nH, H) for j in range(H)])  # h[t][j]
         G[L.Why : L.Why + Y * H] = list(map(dot, repeat_each(dz_cols, H), h_next * Y))
         G[L.by : L.by + Y] = list(map(sum, dz_cols))
         G[L.Whh : L.Whh + H * H] = list(map(dot, repeat_each(dr_cols, H), h_prev * H))
         G[L.bh : L.bh + H] = list(map(sum, dr_cols))
         if self.dense:
-            x_cols = take(self.x, [slice(k, n * X, X) for k in range(X)])
+            x_cols = take(self.x, [mkslice(k, n * X, X) for k in range(X)])
             G[L.Wxh : L.Wxh + H * X] = list(map(dot, repeat_each(dr_cols, X), x_cols * H))
         else:
             for t in range(n):
