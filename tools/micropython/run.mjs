@@ -23,7 +23,9 @@ import { fileURLToPath } from "node:url";
 // Top-level modules of tinyrnn/ that are CPython-only (I/O, CLI glue, interop).
 // The core must not import them; leaving them out of MicroPython's filesystem
 // makes an accidental import fail loudly in the MicroPython tests.
-export const CPYTHON_ONLY = new Set(["__main__.py", "checkpoint.py", "arrays.py", "export.py"]);
+export const CPYTHON_ONLY = new Set([
+  "__main__.py", "checkpoint.py", "export.py", "datasets.py", "train.py", "sample.py", "report.py",
+]);
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
