@@ -46,7 +46,7 @@ truediv: "Callable[[float, float], float]" = getattr(_operator, "truediv", _true
 
 
 def _dot_fallback(a: "Sequence[float]", b: "Sequence[float]") -> float:
-    return float(sum(map(mul, a, b)))
+    return sum(map(mul, a, b))
 
 
 # dot(a, b) = sum_i a[i] * b[i]; both sequences must have the same length.
