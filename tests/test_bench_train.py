@@ -39,6 +39,18 @@ def test_numpy_reference_matches_tinyrnn(H):
     assert err <= bench.TOL
 
 
+def test_numpy_reference_matches_with_clipping_active():
+    """Gradients beyond [-5, 5] (a repetitive text, large weights) are clipped identically."""
+    require_module("numpy")
+    V, chunks = bench.make_chunks("aaaaaaaaab" * 30)
+    big = [50.0 * w for w in bench.initial_params(V, 8)]
+    big[-2:] = [-10.0, 10.0]  # by: predict 'b' where the text says 'a' -> dby[a] ~ -22
+    assert bench.check_numpy(V, 8, chunks[:3], big) <= bench.TOL
+    t = bench.TinyTrainer(V, 8, chunks, big)
+    t.step()
+    assert max(map(abs, t.m.grads)) == bench.CLIP  # clipping was active
+
+
 def test_numpy_check_catches_a_difference(monkeypatch):
     require_module("numpy")
     V, chunks = bench.make_chunks(bench.make_corpus())

@@ -370,7 +370,6 @@ def max_err(a, b):
 
 def check_numpy(V, H, chunks, params):
     """Two training iterations of tinyrnn and the NumPy reference agree to TOL."""
-    a = TinyTrainer(V, H, chunks, params)
     worst = 0.0
     for variant in (False, True):
         b = NumpyTrainer(V, H, chunks, params, onehot=variant)
