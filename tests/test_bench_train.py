@@ -110,7 +110,7 @@ def test_quick_run_with_torch_worker(tmp_path, capsys):
     assert "worker process" in out
     row = [line for line in out.splitlines() if line.startswith("| 3 |")][0]
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[-1].endswith("x") and cells[-2].endswith("x")  # both ratios present
+    assert cells[-1].endswith("x)") and cells[-2].endswith("x)")  # both ratios present, with the paired median
     assert float(cells[4]) > 0  # PyTorch f32 1 thread
 
 

@@ -724,13 +724,30 @@ def main(argv=None):
             pass  # already printed
         else:
             with open(args.markdown, "w", encoding="utf-8") as f:
-                f.write("Python %s, NumPy %s, %s\n\n" % (platform.python_version(), np.__version__ if np else "-", torch_side.info if torch_side else torch_note))
+                f.write(
+                    "Python %s, NumPy %s, %s; %d rounds x %.2f s, %s clock; load average at end %.2f\n\n"
+                    % (
+                        platform.python_version(),
+                        np.__version__ if np else "-",
+                        torch_side.info if torch_side else torch_note,
+                        args.rounds,
+                        args.seconds,
+                        args.clock,
+                        os.getloadavg()[0],
+                    )
+                )
+                f.write("it/s: best round; ratios: of the best rounds (median of per-round ratios in parentheses)\n\n")
                 f.write(md)
     return 0
 
 
 def make_table(results, float64):
-    """Markdown rows: best it/s of each implementation that ran, and the two ratios."""
+    """Markdown rows: best it/s of each implementation that ran, and the two ratios.
+
+    A ratio cell is best/best, then in parentheses the median over rounds of
+    the ratio within the round (neighbours in time share the machine's load);
+    tinyrnn/PyTorch uses the faster float32 thread setting.
+    """
     columns = [
         ("tinyrnn", "tinyrnn it/s"),
         ("numpy", "NumPy it/s"),
@@ -743,13 +760,22 @@ def make_table(results, float64):
     for rounds in results.values():
         ran.update(rounds)
     columns = [(n, title) for n, title in columns if n in ran]
-    head = ["H"] + [title for _, title in columns] + ["tinyrnn / NumPy", "tinyrnn / PyTorch"]
+    head = ["H"] + [title for _, title in columns] + ["tinyrnn / NumPy (paired)", "tinyrnn / PyTorch (paired)"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for H, rounds in results.items():
         best = {n: max(v) for n, v in rounds.items()}
-        torch_best = max([best[n] for n in ("torch-f32-1t", "torch-f32") if n in best], default=None)
+        torch_names = [n for n in ("torch-f32-1t", "torch-f32") if n in rounds]
+        torch_best = max([best[n] for n in torch_names], default=None)
         cells = [str(H)] + [fmt_ips(best.get(n)) for n, _ in columns]
-        cells += [fmt_ratio(best["tinyrnn"], best.get("numpy")), fmt_ratio(best["tinyrnn"], torch_best)]
+        for ref_best, ref_rounds in (
+            (best.get("numpy"), rounds.get("numpy")),
+            (torch_best, [max(r) for r in zip(*[rounds[n] for n in torch_names])] if torch_names else None),
+        ):
+            cell = fmt_ratio(best["tinyrnn"], ref_best)
+            if ref_rounds:
+                paired = statistics.median(a / b for a, b in zip(rounds["tinyrnn"], ref_rounds))
+                cell += " (%.2fx)" % paired
+            cells.append(cell)
         rows.append("| " + " | ".join(cells) + " |")
     return rows
 
