@@ -10,7 +10,9 @@ import math
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable, List, Sequence
+    from typing import Callable, List, Optional, Sequence, TypeVar
+
+    T_ = TypeVar("T_")
 
 
 
@@ -26,6 +28,10 @@ def _mul(a: float, b: float) -> float:
     return a * b
 
 
+def _truediv(a: float, b: float) -> float:
+    return a / b
+
+
 try:
     import operator as _operator
 except ImportError:  # pragma: no cover - some MicroPython builds
@@ -36,6 +42,7 @@ except ImportError:  # pragma: no cover - some MicroPython builds
 add: "Callable[[float, float], float]" = getattr(_operator, "add", _add)
 sub: "Callable[[float, float], float]" = getattr(_operator, "sub", _sub)
 mul: "Callable[[float, float], float]" = getattr(_operator, "mul", _mul)
+truediv: "Callable[[float, float], float]" = getattr(_operator, "truediv", _truediv)
 
 
 def _dot_fallback(a: "Sequence[float]", b: "Sequence[float]") -> float:
@@ -71,6 +78,37 @@ def take(buf: "List[float]", slices: "Sequence[slice]") -> "List[List[float]]":
     return [buf[s] for s in slices]
 
 
+def repeat_each(items: "Sequence[T_]", k: int) -> "List[T_]":
+    """[a, b] -> [a]*k + [b]*k (lists of numbers or of rows)."""
+    out = []  # type: List[T_]
+    for it in items:
+        out += [it] * k
+    return out
+
+
+class _SliceMaker:
+    def __getitem__(self, key: slice) -> slice:
+        return key
+
+
+_slice_maker = _SliceMaker()
+
+
+def _make_slice(start: "Optional[int]", stop: "Optional[int]", step: "Optional[int]" = None) -> slice:
+    # subscript syntax still builds a slice where the constructor is missing
+    return _slice_maker[start:stop:step]
+
+
+try:
+    slice(0, 1)
+    HAVE_SLICE_NEW = True
+except TypeError:  # MicroPython 1.27: "can't create 'slice' instances"
+    HAVE_SLICE_NEW = False
+
+# mkslice(start, stop[, step]) == slice(start, stop, step), on every interpreter.
+mkslice: "Callable[..., slice]" = slice if HAVE_SLICE_NEW else _make_slice
+
+
 def _probe_ext_slice_store() -> bool:
     probe = [0.0, 0.0]
     try:
@@ -94,4 +132,4 @@ def add_strided(buf: "List[float]", start: int, step: int, values: "Sequence[flo
             buf[start + k * step] += values[k]
 
 
-__all__ = ["add", "sub", "mul", "dot", "log1p", "take", "add_strided", "TYPE_CHECKING"]
+__all__ = ["add", "sub", "mul", "truediv", "mkslice", "repeat_each", "dot", "log1p", "take", "add_strided", "TYPE_CHECKING"]

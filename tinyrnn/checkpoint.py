@@ -14,7 +14,9 @@ Format (version 1)::
       "optimizer": {...} or null,         # Optimizer.state_dict()
       "rng_state": 123 or null,           # Rng.state, to resume the stream
       "config": {...},                    # training options, free-form
-      "metrics": {...}                    # last metrics, free-form
+      "metrics": {...},                   # last metrics, free-form
+      "train_state": {...} or null        # optional: position in the data and carried
+                                          # hidden state, so a resumed run is bit-identical
     }
 
 Floats are written with ``repr`` (shortest string that round-trips), so a
@@ -56,6 +58,7 @@ class Checkpoint:
         rng_state: "Optional[int]" = None,
         config: "Optional[Dict[str, Any]]" = None,
         metrics: "Optional[Dict[str, Any]]" = None,
+        train_state: "Optional[Dict[str, Any]]" = None,
     ) -> None:
         self.model = model
         self.input_kind = input_kind
@@ -65,6 +68,7 @@ class Checkpoint:
         self.rng_state = rng_state
         self.config = config if config is not None else {}
         self.metrics = metrics if metrics is not None else {}
+        self.train_state = train_state
 
     def to_json(self) -> "Dict[str, Any]":
         m = self.model
@@ -82,6 +86,7 @@ class Checkpoint:
             "rng_state": self.rng_state,
             "config": self.config,
             "metrics": self.metrics,
+            "train_state": self.train_state,
         }
 
 
@@ -134,6 +139,28 @@ def _field(path: str, d: "Dict[str, Any]", name: str, kind: "Any", where: str = 
     if not ok:
         raise CheckpointError("%s: field %r has the wrong type (%s)" % (path, label, type(v).__name__))
     return v
+
+
+def _check_optimizer(path: str, opt: "Any", size: int) -> None:
+    """Optimiser state: a name, a step count, a learning rate and buffers of one float per parameter."""
+    if not isinstance(opt, dict):
+        raise CheckpointError("%s: field 'optimizer' must be an object or null" % path)
+    name = _field(path, opt, "name", str, "optimizer.")
+    if name not in ("sgd", "adagrad", "adam"):
+        raise CheckpointError("%s: field 'optimizer.name' = %r is not sgd, adagrad or adam" % (path, name))
+    t = _field(path, opt, "t", int, "optimizer.")
+    if t < 0:
+        raise CheckpointError("%s: field 'optimizer.t' = %d is negative" % (path, t))
+    lr = _field(path, opt, "lr", float, "optimizer.")
+    if not (math.isfinite(lr) and lr > 0):
+        raise CheckpointError("%s: field 'optimizer.lr' = %r is not a positive finite number" % (path, lr))
+    for key, v in opt.items():
+        if isinstance(v, list):
+            if len(v) != size:
+                raise CheckpointError("%s: field 'optimizer.%s' has %d values, expected %d (one per parameter)" % (path, key, len(v), size))
+            for i, x in enumerate(v):
+                if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                    raise CheckpointError("%s: field 'optimizer.%s[%d]' = %r is not a finite number" % (path, key, i, x))
 
 
 def load(path: str) -> Checkpoint:
@@ -200,8 +227,8 @@ def from_json(d: "Any", path: str = "<checkpoint>") -> Checkpoint:
     if step < 0:
         raise CheckpointError("%s: field 'step' = %d is negative" % (path, step))
     optimizer = d.get("optimizer")
-    if optimizer is not None and not isinstance(optimizer, dict):
-        raise CheckpointError("%s: field 'optimizer' must be an object or null" % path)
+    if optimizer is not None:
+        _check_optimizer(path, optimizer, model.num_params)
     rng_state = d.get("rng_state")
     if rng_state is not None and (isinstance(rng_state, bool) or not isinstance(rng_state, int) or not 0 <= rng_state < 1 << 64):
         raise CheckpointError("%s: field 'rng_state' must be a 64-bit unsigned integer or null" % path)
@@ -211,4 +238,7 @@ def from_json(d: "Any", path: str = "<checkpoint>") -> Checkpoint:
         raise CheckpointError("%s: field 'config' must be an object" % path)
     if not isinstance(metrics, dict):
         raise CheckpointError("%s: field 'metrics' must be an object" % path)
-    return Checkpoint(model, input_kind, vocab, step, optimizer, rng_state, config, metrics)
+    train_state = d.get("train_state")
+    if train_state is not None and not isinstance(train_state, dict):
+        raise CheckpointError("%s: field 'train_state' must be an object or null" % path)
+    return Checkpoint(model, input_kind, vocab, step, optimizer, rng_state, config, metrics, train_state)

@@ -18,7 +18,7 @@ no ``exp`` ever sees a positive argument.
 
 import math
 
-from ._compat import log1p, mul, sub
+from ._compat import log1p
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,13 +44,17 @@ def _bce(z: float, y: float) -> float:
 
 
 def softmax_row(z: "List[float]", p: "List[float]", lo: int, hi: int) -> float:
-    """Write softmax(z[lo:hi]) into p[lo:hi]; return logsumexp(z[lo:hi])."""
+    """Write softmax(z[lo:hi]) into p[lo:hi]; return logsumexp(z[lo:hi]).
+
+    Shifted by the row's max: exp never sees a positive argument, and the
+    sum is at least 1.
+    """
     zt = z[lo:hi]
     m = max(zt)
-    k = hi - lo
-    e = list(map(exp, map(sub, zt, [m] * k)))
+    e = [exp(v - m) for v in zt]
     s = sum(e)
-    p[lo:hi] = list(map(mul, e, [1.0 / s] * k))
+    inv = 1.0 / s
+    p[lo:hi] = [v * inv for v in e]
     return m + math.log(s)
 
 
@@ -88,8 +92,7 @@ def forward(
         for t in range(n):
             if w[t] != 0.0:
                 lo = t * Y
-                r = list(map(sub, z[lo : lo + Y], targets[lo : lo + Y]))
-                loss += w[t] * 0.5 * sum(map(mul, r, r))
+                loss += w[t] * 0.5 * sum([(a - b) * (a - b) for a, b in zip(z[lo : lo + Y], targets[lo : lo + Y])])
     return loss
 
 
@@ -111,11 +114,12 @@ def backward(
         for t in range(n):
             dz[t * Y + ids[t]] -= 1.0
     else:  # sigmoid and mse: p - y (p = z for mse)
-        dz[0:nY] = list(map(sub, p[0:nY], targets[0:nY]))
+        dz[0:nY] = [a - b for a, b in zip(p[0:nY], targets[0:nY])]
     if not unit_weights:
         for t in range(n):
             lo = t * Y
-            dz[lo : lo + Y] = list(map(mul, dz[lo : lo + Y], [w[t]] * Y))
+            wt = w[t]
+            dz[lo : lo + Y] = [v * wt for v in dz[lo : lo + Y]]
 
 
 def output(head: str, z: "List[float]", y: "List[float]") -> None:

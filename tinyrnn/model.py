@@ -28,7 +28,7 @@ folded in by appending it to each row and a 1.0 to the state vector.
 import math
 
 from . import heads
-from ._compat import add, add_strided, dot, mul, sub, take
+from ._compat import add_strided, dot, mkslice, repeat_each, take
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -125,14 +125,14 @@ class RNN:
         self.unit_weights = True
         self.loss = 0.0
         # slices of params: rows and columns of each matrix
-        self._whh_rows = [slice(L.Whh + i * H, L.Whh + (i + 1) * H) for i in range(H)]
-        self._whh_cols = [slice(L.Whh + j, L.Whh + H * H, H) for j in range(H)]
-        self._wxh_rows = [slice(L.Wxh + i * X, L.Wxh + (i + 1) * X) for i in range(H)]
-        self._wxh_cols = [slice(L.Wxh + k, L.Wxh + H * X, X) for k in range(X)]
-        self._why_rows = [slice(L.Why + k * H, L.Why + (k + 1) * H) for k in range(Y)]
-        self._why_cols = [slice(L.Why + j, L.Why + Y * H, H) for j in range(H)]
-        self._bh = slice(L.bh, L.bh + H)
-        self._by = slice(L.by, L.by + Y)
+        self._whh_rows = [mkslice(L.Whh + i * H, L.Whh + (i + 1) * H) for i in range(H)]
+        self._whh_cols = [mkslice(L.Whh + j, L.Whh + H * H, H) for j in range(H)]
+        self._wxh_rows = [mkslice(L.Wxh + i * X, L.Wxh + (i + 1) * X) for i in range(H)]
+        self._wxh_cols = [mkslice(L.Wxh + k, L.Wxh + H * X, X) for k in range(X)]
+        self._why_rows = [mkslice(L.Why + k * H, L.Why + (k + 1) * H) for k in range(Y)]
+        self._why_cols = [mkslice(L.Why + j, L.Why + Y * H, H) for j in range(H)]
+        self._bh = mkslice(L.bh, L.bh + H)
+        self._by = mkslice(L.by, L.by + Y)
 
     # ------------------------------------------------------------------ views
     @property
@@ -176,6 +176,7 @@ class RNN:
     ) -> int:
         """Validate one sequence and copy it into the preallocated buffers."""
         X, H, Y, T = self.X, self.H, self.Y, self.T
+        self.n = 0  # until the whole sequence is valid, backward() has nothing to use
         n = len(xs)
         if n == 0:
             raise ValueError("empty input sequence: need at least 1 step")
@@ -316,20 +317,20 @@ class RNN:
 
         # dL/dh[t+1] from the output layer, all steps at once: Why^T dz[t]
         why_cols = take(P, self._why_cols)
-        dz_rows = take(dz, [slice(t * Y, (t + 1) * Y) for t in range(n)])
+        dz_rows = take(dz, [mkslice(t * Y, (t + 1) * Y) for t in range(n)])
         reps = []  # type: List[List[float]]
         for r in dz_rows:
             reps += [r] * H
         d_out = list(map(dot, why_cols * n, reps))
         hs = h[H : (n + 1) * H]
-        dtanh = list(map(sub, [1.0] * nH, map(mul, hs, hs)))  # 1 - h[t+1]**2
+        dtanh = [1.0 - v * v for v in hs]  # tanh'(pre) = 1 - h[t+1]**2
 
         whh_cols = take(P, self._whh_cols)
         dh_next = [0.0] * H
         for t in range(n - 1, -1, -1):
             lo, hi = t * H, (t + 1) * H
-            dh_t = list(map(add, d_out[lo:hi], dh_next))
-            dh_raw_t = list(map(mul, dh_t, dtanh[lo:hi]))
+            dh_t = [a + b for a, b in zip(d_out[lo:hi], dh_next)]
+            dh_raw_t = [a * b for a, b in zip(dh_t, dtanh[lo:hi])]
             dh[lo:hi] = dh_t
             dh_raw[lo:hi] = dh_raw_t
             dh_next = list(map(dot, whh_cols, [dh_raw_t] * H))
@@ -337,17 +338,17 @@ class RNN:
 
         # weight gradients as dot products over time
         G[:] = self._zeros
-        dz_cols = take(dz, [slice(k, nY, Y) for k in range(Y)])  # Y series of n
-        dr_cols = take(dh_raw, [slice(i, nH, H) for i in range(H)])  # H series of n
-        h_next = take(h, [slice(H + j, (n + 1) * H, H) for j in range(H)])  # h[t+1][j]
-        h_prev = take(h, [slice(j, nH, H) for j in range(H)])  # h[t][j]
-        G[L.Why : L.Why + Y * H] = list(map(dot, _repeat_each(dz_cols, H), h_next * Y))
+        dz_cols = take(dz, [mkslice(k, nY, Y) for k in range(Y)])  # Y series of n
+        dr_cols = take(dh_raw, [mkslice(i, nH, H) for i in range(H)])  # H series of n
+        h_next = take(h, [mkslice(H + j, (n + 1) * H, H) for j in range(H)])  # h[t+1][j]
+        h_prev = take(h, [mkslice(j, nH, H) for j in range(H)])  # h[t][j]
+        G[L.Why : L.Why + Y * H] = list(map(dot, repeat_each(dz_cols, H), h_next * Y))
         G[L.by : L.by + Y] = list(map(sum, dz_cols))
-        G[L.Whh : L.Whh + H * H] = list(map(dot, _repeat_each(dr_cols, H), h_prev * H))
+        G[L.Whh : L.Whh + H * H] = list(map(dot, repeat_each(dr_cols, H), h_prev * H))
         G[L.bh : L.bh + H] = list(map(sum, dr_cols))
         if self.dense:
-            x_cols = take(self.x, [slice(k, n * X, X) for k in range(X)])
-            G[L.Wxh : L.Wxh + H * X] = list(map(dot, _repeat_each(dr_cols, X), x_cols * H))
+            x_cols = take(self.x, [mkslice(k, n * X, X) for k in range(X)])
+            G[L.Wxh : L.Wxh + H * X] = list(map(dot, repeat_each(dr_cols, X), x_cols * H))
         else:
             for t in range(n):
                 add_strided(G, L.Wxh + self.tokens[t], X, dh_raw[t * H : (t + 1) * H])
@@ -394,19 +395,11 @@ def cell(rows: "List[List[float]]", v: "List[float]", col: "Optional[List[float]
     ``col`` the gathered Wxh column) or x[t] + h[t] + [1.0] (dense, col None).
     """
     pre = map(dot, rows, [v] * len(rows))
-    if col is not None:
-        pre = map(add, pre, col)
-    return list(map(tanh, pre))
+    if col is None:
+        return list(map(tanh, pre))
+    return [tanh(a + c) for a, c in zip(pre, col)]
 
 
 def argmax(z: "Sequence[float]") -> int:
     """Index of the largest logit (the first one on ties)."""
     return list(z).index(max(z))
-
-
-def _repeat_each(items: "List[List[float]]", k: int) -> "List[List[float]]":
-    """[a, b] -> [a]*k + [b]*k."""
-    out = []  # type: List[List[float]]
-    for it in items:
-        out += [it] * k
-    return out

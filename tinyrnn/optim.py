@@ -11,7 +11,7 @@ and updates ``params`` in place from ``grads``::
 
 import math
 
-from ._compat import add, dot, mul
+from ._compat import dot
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class Adagrad(Optimizer):
     def step(self, params: "List[float]", grads: "List[float]") -> None:
         self.t += 1
         lr, eps, mem = self.lr, self.eps, self.mem
-        mem[:] = list(map(add, mem, map(mul, grads, grads)))
+        mem[:] = [m + g * g for m, g in zip(mem, grads)]
         params[:] = [w - lr * g / sqrt(m + eps) for w, g, m in zip(params, grads, mem)]
 
 
@@ -140,7 +140,7 @@ def grad_norm(grads: "List[float]") -> float:
         big = max(map(abs, grads))
         if math.isfinite(big):  # the squares overflowed, not the values
             inv = 1.0 / big
-            scaled = list(map(mul, grads, [inv] * len(grads)))
+            scaled = [g * inv for g in grads]
             norm = big * sqrt(dot(scaled, scaled))
     return norm
 
@@ -150,6 +150,8 @@ def clip_elementwise(grads: "List[float]", c: float) -> None:
     if not c > 0:
         raise ValueError("clip value must be positive, got %r" % (c,))
     lo, hi = -c, c
+    if min(grads) >= lo and max(grads) <= hi:
+        return  # nothing to clip (the common case: two fast passes)
     grads[:] = [lo if g < lo else (hi if g > hi else g) for g in grads]
 
 
@@ -165,5 +167,5 @@ def clip_global_norm(grads: "List[float]", max_norm: float) -> float:
     norm = grad_norm(grads)
     if math.isfinite(norm) and norm > max_norm:
         scale = max_norm / norm
-        grads[:] = list(map(mul, grads, [scale] * len(grads)))
+        grads[:] = [g * scale for g in grads]
     return norm

@@ -14,9 +14,14 @@ if TYPE_CHECKING:
     from typing import List, Optional
 
 from .. import __version__
+from . import eval as _eval
+from . import export as _export
 from . import gradcheck as _gradcheck
+from . import info as _info
+from . import sample as _sample
+from . import train as _train
 
-COMMANDS = [_gradcheck]
+COMMANDS = [_gradcheck, _train, _sample, _eval, _info, _export]
 
 
 class UsageError(Exception):

@@ -1,0 +1,35 @@
+"""``tinyrnn info CKPT``: what a checkpoint holds and what it costs on a device."""
+
+import argparse
+
+from ..checkpoint import load
+
+
+def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser(
+        "info",
+        help="show a checkpoint's dimensions, size and last metrics",
+        description="Dimensions, parameter count, float32 flash bytes (the weights), state RAM bytes "
+        "(the hidden state h, plus the logits buffer z for a step call), training step and last metrics.",
+    )
+    p.add_argument("checkpoint", metavar="CKPT", help="a model.json written by tinyrnn train")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    ckpt = load(args.checkpoint)
+    m = ckpt.model
+    print("checkpoint   %s" % args.checkpoint)
+    print("dims         X=%d H=%d Y=%d T=%d" % (m.X, m.H, m.Y, m.T))
+    print("head         %s, %s input%s" % (m.head, ckpt.input_kind, ", vocabulary of %d characters" % len(ckpt.vocab) if ckpt.vocab else ""))
+    print("parameters   %d" % m.num_params)
+    print("flash        %d bytes as float32 weights" % (4 * m.num_params))
+    print("state RAM    %d bytes (h, H float32); %d bytes with the logits z (H+Y float32)" % (4 * m.H, 4 * (m.H + m.Y)))
+    print("step         %d%s" % (ckpt.step, " (optimiser %s)" % ckpt.optimizer.get("name") if isinstance(ckpt.optimizer, dict) else ""))
+    if ckpt.metrics:
+        keys = ("train_loss", "eval_loss", "eval_bpc", "eval_acc", "mean_abs_h", "sat_ratio", "dh_norm", "dh_raw_norm", "grad_norm", "update_ratio")
+        shown = ["%s %.4g" % (k, ckpt.metrics[k]) for k in keys if isinstance(ckpt.metrics.get(k), (int, float))]
+        print("last metrics %s" % ", ".join(shown))
+    else:
+        print("last metrics (none)")
+    return 0

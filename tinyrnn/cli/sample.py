@@ -1,0 +1,35 @@
+"""``tinyrnn sample CKPT``: generate text from a character model."""
+
+import argparse
+import sys
+
+from ..checkpoint import load
+from ..sample import sample_text
+
+
+def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser(
+        "sample",
+        help="generate text from a character model",
+        description="Feed the prime text through a character model, then draw characters from "
+        "softmax(z / temperature) with a seeded PRNG (greedy argmax when the temperature is 0).",
+    )
+    p.add_argument("checkpoint", metavar="CKPT", help="a model.json written by tinyrnn train")
+    p.add_argument("-n", "--length", type=int, default=400, help="characters to generate (default 400)")
+    p.add_argument("-t", "--temperature", type=float, default=1.0, help="sampling temperature, 0 = greedy (default 1.0)")
+    p.add_argument("--prime", default=None, help="text to start from (default: a newline); printed before the sample")
+    p.add_argument("--seed", type=int, default=0, help="PRNG seed (default 0)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.length < 0:
+        raise ValueError("--length must be >= 0, got %d" % args.length)
+    if not args.temperature >= 0.0 or args.temperature == float("inf"):
+        raise ValueError("--temperature must be a finite number >= 0, got %r" % args.temperature)
+    ckpt = load(args.checkpoint)
+    if ckpt.vocab is None or ckpt.model.head != "softmax":
+        raise ValueError("%s: not a character model (no vocabulary / %s head); sample needs one from tinyrnn train on text" % (args.checkpoint, ckpt.model.head))
+    text = sample_text(ckpt.model, ckpt.vocab, args.length, args.temperature, args.prime, args.seed)
+    sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
+    return 0

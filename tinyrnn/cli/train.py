@@ -1,0 +1,348 @@
+"""``tinyrnn train [FILE]``: train on a text corpus or a sequence file, with an instrument panel.
+
+Writes ``model.json`` (checkpoint), ``metrics.jsonl`` (one JSON object per
+panel line) and ``report.svg`` into ``--out``.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import signal
+import sys
+import time
+
+from ..checkpoint import Checkpoint, load, save
+from ..datasets import DataError, Vocab, decode_utf8, is_sequence_file, parse_sequences, read_bytes, targets_for_head, unigram_loss
+from ..heads import HEADS
+from ..init import SCHEMES, init_params
+from ..model import RNN
+from ..optim import OPTIMIZERS, make_optimizer
+from ..report import render
+from ..rng import Rng
+from ..train import CLIP_MODES, DEFAULTS, LN2, Hooks, SeqTask, TextTask, Trainer, check_config, split_sequences, split_text
+from .progress import Progress, fmt_duration
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, TextIO, Tuple
+
+BUNDLED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "shakespeare.txt")
+BUNDLED_NAME = "bundled corpus (Shakespeare, Coriolanus I.i-iii)"
+
+# options that define the model or the data stream: fixed once training started
+FIXED_ON_RESUME = ("hidden", "seq_length", "seed", "init", "init_scale", "optimizer", "stateful", "random_offsets", "eval_fraction", "head", "format")
+
+
+def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    d = DEFAULTS
+    p = sub.add_parser(
+        "train",
+        help="train a model on a text corpus or a sequence file",
+        description="Train a vanilla RNN with truncated BPTT. Without FILE it trains a character model on a small "
+        "public-domain corpus bundled with tinyrnn. A FILE ending in .jsonl is a sequence file (see notes/train.md); "
+        "any other file is UTF-8 text for a character model. Prints an instrument panel every --log-every steps and "
+        "writes model.json, metrics.jsonl and report.svg into --out.",
+    )
+    p.add_argument("file", nargs="?", metavar="FILE", help="training data (default: the bundled corpus)")
+    p.add_argument("--out", default="tinyrnn-out", help="output directory (default tinyrnn-out/)")
+    p.add_argument("--resume", metavar="CKPT", help="continue training from this checkpoint (same data)")
+    p.add_argument("--format", choices=("auto", "text", "seq"), default=None, help="FILE format (default auto: .jsonl is a sequence file)")
+    p.add_argument("--head", choices=HEADS, default=None, help="output head for sequence files (default: sigmoid if all targets are in [0,1], else mse)")
+    g = p.add_argument_group("model and schedule")
+    g.add_argument("--hidden", type=int, default=None, help="hidden size H (default %d)" % d["hidden"])
+    g.add_argument("--seq-length", type=int, default=None, help="BPTT chunk length T (default %d for text, the longest sequence for sequence files)" % d["seq_length"])
+    g.add_argument("--steps", type=int, default=None, help="optimiser steps, one chunk each (default %d)" % d["steps"])
+    g.add_argument("--epochs", type=int, default=None, help="train this many passes over the data instead of --steps")
+    g.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=None, help="optimiser (default %s)" % d["optimizer"])
+    g.add_argument("--lr", type=float, default=None, help="learning rate (default %g)" % d["lr"])
+    g.add_argument("--clip", choices=CLIP_MODES, default=None, help="gradient clipping: global norm, elementwise value, or none (default %s)" % d["clip"])
+    g.add_argument("--clip-value", type=float, default=None, help="clipping threshold (default %g)" % d["clip_value"])
+    s = g.add_mutually_exclusive_group()
+    s.add_argument("--stateful", dest="stateful", action="store_true", default=None, help="carry the hidden state across chunks (default)")
+    s.add_argument("--stateless", dest="stateful", action="store_false", help="start every chunk from a zero state")
+    o = g.add_mutually_exclusive_group()
+    o.add_argument("--random-offsets", dest="random_offsets", action="store_true", default=None, help="random chunk offset per epoch / shuffled sequences (default)")
+    o.add_argument("--no-random-offsets", dest="random_offsets", action="store_false", help="fixed chunk boundaries, sequences in file order")
+    g.add_argument("--init", choices=SCHEMES, default=None, help="weight initialisation (default %s)" % d["init"])
+    g.add_argument("--init-scale", type=float, default=None, help="initialisation scale (default %g; large values saturate tanh)" % d["init_scale"])
+    g.add_argument("--seed", type=int, default=None, help="PRNG seed for init, offsets and shuffling (default %d)" % d["seed"])
+    r = p.add_argument_group("evaluation and logging")
+    r.add_argument("--eval-fraction", type=float, default=None, help="share of the data held out for evaluation (default %g)" % d["eval_fraction"])
+    r.add_argument("--log-every", type=int, default=None, help="instrument panel line every N steps (default %d)" % d["log_every"])
+    r.add_argument("--eval-every", type=int, default=None, help="evaluate every N steps, at a panel line (default %d)" % d["eval_every"])
+    r.add_argument("--checkpoint-every", type=int, default=None, help="save model.json every N steps (default %d)" % d["checkpoint_every"])
+    r.add_argument("--quiet", action="store_true", help="no progress line")
+    p.set_defaults(func=run)
+
+
+# -------------------------------------------------------------------- data
+class Data:
+    """The training data as the trainer needs it, plus what to print about it."""
+
+    def __init__(self) -> None:
+        self.name = ""
+        self.path = None  # type: Optional[str]
+        self.sha256 = ""
+        self.format = "text"
+        self.text = ""
+        self.seqs = None  # type: Any
+
+
+def load_data(path: "Optional[str]", fmt: str) -> Data:
+    d = Data()
+    d.path = path
+    src = BUNDLED if path is None else path
+    d.name = BUNDLED_NAME if path is None else path
+    raw = read_bytes(src)
+    d.sha256 = hashlib.sha256(raw).hexdigest()
+    text = decode_utf8(raw, src)
+    if fmt == "auto":
+        fmt = "seq" if path is not None and is_sequence_file(path) else "text"
+    d.format = fmt
+    if fmt == "seq":
+        d.seqs = parse_sequences(text, src)
+    else:
+        if not text.strip():
+            raise DataError("%s: only whitespace, nothing to train on" % src)
+        if len(text) < 3:
+            raise DataError("%s: %d characters is too short to train on" % (src, len(text)))
+        d.text = text
+    return d
+
+
+# ------------------------------------------------------------------- hooks
+def fmt_record(r: "Dict[str, Any]") -> str:
+    ev = r.get("eval_loss")
+    ev_s = "%8.4f" % ev if isinstance(ev, float) else "%8s" % "-"
+    return "%7d %8.4f %s %6.3f %5.3f %9.2e %9.2e %9.2e %9.2e %7.1f" % (
+        r["step"], r["train_loss"], ev_s, r["mean_abs_h"], r["sat_ratio"], r["dh_norm"], r["dh_raw_norm"],
+        r["grad_norm"], r["update_ratio"], r["steps_per_s"])
+
+
+PANEL_HEADER = "%7s %8s %8s %6s %5s %9s %9s %9s %9s %7s" % (
+    "step", "train", "eval", "|h|", "sat", "|dh|", "|dh_raw|", "grad", "upd/w", "steps/s")
+
+
+class CliHooks(Hooks):
+    def __init__(self, out: str, metrics: "TextIO", progress: "Optional[Progress]", printer: "Any") -> None:
+        self.out = out
+        self.metrics = metrics
+        self.progress_line = progress
+        self.printer = printer
+        self.records = []  # type: List[Dict[str, Any]]
+        self.saved_step = -1
+        self.stop = False
+
+    def progress(self, step: int, total: int, rate: float) -> None:
+        if self.progress_line is not None:
+            self.progress_line.update(step, total, rate)
+
+    def log(self, record: "Dict[str, Any]") -> None:
+        self.printer(fmt_record(record))
+        self.metrics.write(json.dumps(record, allow_nan=False, sort_keys=True) + "\n")
+        self.metrics.flush()
+        self.records.append(record)
+
+    def checkpoint(self, trainer: Trainer) -> None:
+        save(os.path.join(self.out, "model.json"), trainer.checkpoint())
+        self.saved_step = trainer.step
+
+    def should_stop(self) -> bool:
+        return self.stop
+
+
+def write_report(out: str, records: "List[Dict[str, Any]]", title: str) -> None:
+    path = os.path.join(out, "report.svg")
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(render(records, title))
+    os.replace(tmp, path)
+
+
+def read_metrics(path: str, upto: int) -> "List[Dict[str, Any]]":
+    """Records of an earlier run with step <= upto (for a resumed run's report); bad lines are dropped."""
+    out = []  # type: List[Dict[str, Any]]
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(r, dict) and isinstance(r.get("step"), int) and r["step"] <= upto:
+                    out.append(r)
+    except (OSError, UnicodeDecodeError):
+        return []
+    return out
+
+
+# --------------------------------------------------------------------- run
+def explicit_options(args: argparse.Namespace) -> "Dict[str, Any]":
+    keys = list(DEFAULTS) + ["head", "format"]
+    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+
+
+def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[str, Any]]":
+    """Model, task and trainer for a fresh run or a resumed one."""
+    given = explicit_options(args)
+    ckpt = None  # type: Optional[Checkpoint]
+    if args.resume:
+        ckpt = load(args.resume)
+        cfg = dict(ckpt.config)
+        if "data_sha256" not in cfg or "format" not in cfg:
+            raise ValueError("%s: checkpoint has no training config to resume from (field 'config')" % args.resume)
+        for k in FIXED_ON_RESUME:
+            if k in given and given[k] != cfg.get(k) and not (k == "format" and given[k] == "auto"):
+                raise ValueError("--%s cannot change on --resume (the checkpoint has %r)" % (k.replace("_", "-"), cfg.get(k)))
+        for k, v in given.items():
+            if k not in FIXED_ON_RESUME:
+                cfg[k] = v
+        path = args.file if args.file is not None else cfg.get("data")
+        data = load_data(path, cfg["format"])
+        if data.sha256 != cfg["data_sha256"]:
+            raise ValueError("%s: the data differs from what %s was trained on (sha256 mismatch)" % (data.name, args.resume))
+    else:
+        cfg = dict(DEFAULTS)
+        cfg.update(given)
+        data = load_data(args.file, given.get("format", "auto"))
+        cfg["format"] = data.format
+        cfg["data"] = None if args.file is None else os.path.abspath(args.file)
+        cfg["data_sha256"] = data.sha256
+    if data.format == "text":
+        if ckpt is not None:
+            if ckpt.vocab is None:
+                raise ValueError("%s: checkpoint has no vocabulary, it is not a character model" % args.resume)
+            vocab = Vocab(ckpt.vocab)
+        else:
+            vocab = Vocab.from_text(data.text)
+        ids = vocab.encode(data.text, data.name)
+        train_ids, eval_ids = split_text(ids, cfg["eval_fraction"])
+        cfg.setdefault("head", "softmax")
+        if cfg["head"] != "softmax":
+            raise ValueError("a character model needs --head softmax, not %s" % cfg["head"])
+        X = Y = len(vocab)
+        input_kind = "token"
+        vocab_list = vocab.chars  # type: Optional[List[str]]
+        check_config(cfg)
+        task = TextTask(train_ids, eval_ids, cfg["seq_length"], cfg["stateful"], cfg["random_offsets"])  # type: Any
+        say("data: %s, %d characters, vocabulary %d; train %d / eval %d characters" % (
+            data.name, len(ids), len(vocab), len(train_ids), len(eval_ids)))
+        if eval_ids:
+            base = unigram_loss(train_ids, eval_ids, len(vocab))
+            cfg["unigram_loss"] = base
+            say("unigram baseline on the eval split: %.4f nats/char (%.3f bits/char)" % (base, base / LN2))
+    else:
+        ds = data.seqs
+        X_fixed = ckpt.model.X if ckpt is not None else None
+        if ckpt is not None and ds.input_kind == "token" and X_fixed is not None:
+            ds = parse_sequences(decode_utf8(read_bytes(data.path or ""), data.path or ""), data.path or "", X_fixed)
+        head = cfg.get("head") or ds.guess_head()
+        cfg["head"] = head
+        Y = targets_for_head(ds, head, ckpt.model.Y if ckpt is not None else None)
+        X = ds.X
+        input_kind = ds.input_kind
+        vocab_list = None
+        if "seq_length" not in given and ckpt is None:
+            cfg["seq_length"] = ds.max_len
+        check_config(cfg)
+        tr, ev = split_sequences(ds, cfg["eval_fraction"])
+        task = SeqTask(tr, ev, cfg["seq_length"], cfg["random_offsets"])
+        say("data: %s, %d sequences (%s inputs X=%d, %s targets Y=%d, head %s%s); train %d / eval %d" % (
+            data.name, len(ds.examples), ds.input_kind, X, "per-step" if ds.target_kind == "step" else "final", Y, head,
+            "" if "head" in given or ckpt is not None else " (inferred; --head to choose)", len(tr), len(ev)))
+    if ckpt is not None:
+        model = ckpt.model
+        if (model.X, model.Y, model.T, model.head) != (X, Y, cfg["seq_length"], cfg["head"]):
+            raise ValueError("%s: model dims X=%d Y=%d T=%d head %s do not match the data" % (args.resume, model.X, model.Y, model.T, model.head))
+        rng = Rng(0)
+        if ckpt.rng_state is None:
+            raise ValueError("%s: field 'rng_state' is null; cannot resume the data stream" % args.resume)
+        rng.state = ckpt.rng_state
+        opt = make_optimizer(cfg["optimizer"], model.num_params, cfg["lr"])
+        if ckpt.optimizer is None:
+            raise ValueError("%s: field 'optimizer' is null; cannot resume" % args.resume)
+        opt.load_state_dict(ckpt.optimizer)
+        opt.lr = cfg["lr"]
+        if ckpt.train_state is None:
+            raise ValueError("%s: field 'train_state' is null; cannot resume" % args.resume)
+        try:
+            task.load_state(ckpt.train_state, model.H)
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError("%s: field 'train_state' is invalid (%s)" % (args.resume, e))
+        trainer = Trainer(model, task, cfg, rng, opt, ckpt.step, input_kind, vocab_list)
+        trainer.metrics = dict(ckpt.metrics)
+    else:
+        model = RNN(X, cfg["hidden"], Y, cfg["seq_length"], cfg["head"])
+        rng = init_params(model, cfg["seed"], cfg["init"], cfg["init_scale"])
+        trainer = Trainer(model, task, cfg, rng, None, 0, input_kind, vocab_list)
+    m = trainer.model
+    say("model: X=%d H=%d Y=%d T=%d, %s head, %d parameters; %s lr %g, clip %s%s, %s, %d steps%s" % (
+        m.X, m.H, m.Y, m.T, m.head, m.num_params, cfg["optimizer"], cfg["lr"], cfg["clip"],
+        "" if cfg["clip"] == "none" else " %g" % cfg["clip_value"], "stateful" if cfg["stateful"] else "stateless",
+        trainer.total, " (resuming at step %d)" % trainer.step if ckpt is not None else ""))
+    return trainer, data, cfg
+
+
+def run(args: argparse.Namespace) -> int:
+    out = args.out
+    t0 = time.monotonic()
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+
+    trainer, data, cfg = build(args, say)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        raise OSError("cannot create output directory %s (%s)" % (out, e.strerror or e))
+    metrics_path = os.path.join(out, "metrics.jsonl")
+    ckpt_path = os.path.join(out, "model.json")
+    # a resumed run's report and metrics.jsonl continue the earlier run's (read next to the checkpoint)
+    earlier = read_metrics(os.path.join(os.path.dirname(os.path.abspath(args.resume)), "metrics.jsonl"), trainer.step) if args.resume else []
+    progress = None if args.quiet else Progress(sys.stdout)
+    printer = progress.println if progress is not None else say
+    title = "tinyrnn train: %s" % data.name
+    with open(metrics_path, "w", encoding="utf-8") as metrics:
+        for r in earlier:
+            metrics.write(json.dumps(r, sort_keys=True) + "\n")
+        hooks = CliHooks(out, metrics, progress, printer)
+        hooks.records = list(earlier)
+        say(PANEL_HEADER)
+
+        def on_sigint(signum: int, frame: "Any") -> None:
+            hooks.stop = True
+
+        old = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            result = trainer.run(hooks)
+        finally:
+            signal.signal(signal.SIGINT, old)
+            if progress is not None:
+                progress.clear()
+    write_report(out, hooks.records, title)
+    elapsed = time.monotonic() - t0
+    if result.status == "diverged":
+        where = ("the last good checkpoint is %s (step %d)" % (ckpt_path, hooks.saved_step)) if hooks.saved_step >= 0 else "no checkpoint was written"
+        print("tinyrnn train: error: %s. Nothing was saved after the failure: %s." % (result.message, where), file=sys.stderr)
+        return 1
+    if result.status == "interrupted":
+        save(ckpt_path, trainer.checkpoint())
+        say("interrupted at step %d: saved %s; continue with: tinyrnn train --resume %s" % (trainer.step, ckpt_path, ckpt_path))
+        return 130
+    if hooks.saved_step != trainer.step:  # e.g. resumed at or past --steps into another --out
+        save(ckpt_path, trainer.checkpoint())
+    m = trainer.metrics
+    say("done: %d steps in %s" % (trainer.step, fmt_duration(elapsed)))
+    if "eval_loss" in m:
+        ev = m["eval_loss"]
+        if data.format == "text":
+            line = "eval loss %.4f nats/char (%.3f bits/char)" % (ev, ev / LN2)
+            base = cfg.get("unigram_loss")
+            if isinstance(base, float):
+                line += " vs unigram baseline %.4f nats/char (%.3f bits/char)" % (base, base / LN2)
+            say(line)
+        else:
+            say("eval loss %.4f per target%s" % (ev, ", accuracy %.1f%%" % (100 * m["eval_acc"]) if "eval_acc" in m else ""))
+    say("wrote %s, %s, %s" % (ckpt_path, metrics_path, os.path.join(out, "report.svg")))
+    return 0

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Cost of one exported step: flash, RAM, ATmega328P cycles, host instructions.
+
+For char models (V = 65 in and out, token input) with H = 8, 16, 32 (and any
+``--h``), in one run:
+
+- flash and static RAM from ``avr-size`` / ``arm-none-eabi-size`` of a small
+  firmware that calls ``NAME_step_token``, and of the same firmware without
+  the model (the difference is the model: weights, runtime code, libm);
+- cycles per step on the ATmega328P (16 MHz, simavr): Timer1 at the CPU clock
+  read around each ``NAME_step_token`` call, minus the cost of reading the
+  timer, averaged over the steps;
+- instructions per step on the host (gcc -O2, x86-64): valgrind callgrind's
+  total instruction count for N steps minus that for 0 steps, divided by N;
+- the multiply-accumulate count per step (H*H + V*H: the token input is a
+  column gather), and cycles / instructions per MAC as the ratio against it.
+
+Prints a markdown table. Usage: python3 tools/bench_c.py [--h 8 16 32] [--steps 16]
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import c_targets as ct  # noqa: E402
+
+from tinyrnn import RNN, init_params  # noqa: E402
+
+V = 65
+VOCAB = [chr(c) for c in range(32, 32 + V)]
+
+AVR_MAIN = """\
+#include "platform.h"
+#ifdef WITH_MODEL
+#include "NAME.h"
+NAME_state_t bench_s;        /* external linkage: the timer calls are barriers for them */
+float bench_z[NAME_Y_S];
+#endif
+static void put_u32(uint32_t v)
+{
+    char b[12];
+    int i = 11;
+    b[i] = 0;
+    do {
+        b[--i] = (char)('0' + (int)(v % 10u));
+        v /= 10u;
+    } while (v && i > 0);
+    plat_write(b + i);
+    plat_write("\\n");
+}
+int main(void)
+{
+    uint32_t overhead, total = 0;
+    int t;
+    plat_init();
+    plat_timer_start();
+    overhead = plat_timer_stop();
+#ifdef WITH_MODEL
+    NAME_reset(&bench_s);
+    for (t = 0; t < STEPS; ++t) {
+        uint32_t c;
+        plat_timer_start();
+        (void)NAME_step_token(&bench_s, t % NAME_X_S, bench_z);
+        c = plat_timer_stop();
+        total += c - overhead;
+    }
+    plat_write("C ");
+    put_u32(total);
+    plat_write("A ");
+    put_u32((uint32_t)NAME_argmax(bench_z));
+#else
+    (void)t;
+    (void)total;
+#endif
+    plat_write("O ");
+    put_u32(overhead);
+    plat_write("E\\n");
+    plat_exit(0);
+    return 0;
+}
+"""
+
+HOST_MAIN = """\
+#include <stdio.h>
+#include <stdlib.h>
+#include "NAME.h"
+NAME_state_t bench_s;
+float bench_z[NAME_Y_S];
+int main(int argc, char **argv)
+{
+    long n = argc > 1 ? atol(argv[1]) : 0, t;
+    NAME_reset(&bench_s);
+    for (t = 0; t < n; ++t) (void)NAME_step_token(&bench_s, (int)(t % NAME_X_S), bench_z);
+    printf("%d\\n", NAME_argmax(bench_z));
+    return 0;
+}
+"""
+
+
+def char_model(H: int) -> RNN:
+    m = RNN(V, H, V, 1, "softmax")
+    init_params(m, H, "xavier")
+    return m
+
+
+def avr_numbers(m: RNN, name: str, work: str, steps: int) -> "dict[str, float]":
+    case = ct.Case(m, name, False, [0], 1, vocab=VOCAB)
+    main = AVR_MAIN.replace("STEPS", str(steps)).replace("NAME", name)
+    exe = ct.build("avr", os.path.join(work, "avr_" + name), [case], main="#define WITH_MODEL 1\n" + main, units={})
+    base = ct.build("avr", os.path.join(work, "avr_base"), [], main=main, units={})
+    out = ct.run("avr", exe, timeout=300)
+    cycles = int(re.search(r"C (\d+)", out).group(1)) / steps  # type: ignore[union-attr]
+    text, data, bss = ct.sizes("avr", exe)
+    btext, bdata, bbss = ct.sizes("avr", base)
+    return {"cycles": cycles, "flash": text + data, "flash_model": text + data - btext - bdata, "ram": data + bss}
+
+
+def arm_flash(m: RNN, name: str, work: str, target: str) -> int:
+    case = ct.Case(m, name, False, [0], 1, vocab=VOCAB)
+    main = AVR_MAIN.replace("STEPS", "4").replace("NAME", name)
+    exe = ct.build(target, os.path.join(work, target + "_" + name), [case], main="#define WITH_MODEL 1\n" + main, units={})
+    base = ct.build(target, os.path.join(work, target + "_base"), [], main=main, units={})
+    text, data, _ = ct.sizes(target, exe)
+    btext, bdata, _ = ct.sizes(target, base)
+    return text + data - btext - bdata
+
+
+def host_instructions(m: RNN, name: str, work: str, steps: int) -> float:
+    d = os.path.join(work, "host_" + name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name + ".h"), "w") as f:
+        f.write(ct.Case(m, name, False, [0], 1, vocab=VOCAB).header())
+    with open(os.path.join(d, "main.c"), "w") as f:
+        f.write(HOST_MAIN.replace("NAME", name))
+    exe = os.path.join(d, "bench")
+    subprocess.run(["gcc"] + ct.WARN + ["-O2", "main.c", "-o", exe, "-lm"], cwd=d, check=True)
+
+    def ir(n: int) -> int:
+        r = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", exe, str(n)],
+            cwd=d, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=True,
+        )
+        return int(re.search(r"Collected : (\d+)", r.stderr).group(1))  # type: ignore[union-attr]
+
+    return (ir(steps) - ir(0)) / steps
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--h", type=int, nargs="+", default=[8, 16, 32], help="hidden sizes (default 8 16 32)")
+    ap.add_argument("--steps", type=int, default=16, help="timed steps on the ATmega328P (default 16)")
+    ap.add_argument("--host-steps", type=int, default=2000, help="steps under callgrind (default 2000)")
+    args = ap.parse_args()
+    missing = [p for p in ("avr-gcc", "avr-size", "simavr", "arm-none-eabi-gcc", "arm-none-eabi-size", "gcc", "valgrind") if not ct.shutil.which(p)]
+    if missing:
+        print("bench_c: missing %s" % ", ".join(missing), file=sys.stderr)
+        return 2
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="tinyrnn-bench-c-") as work:
+        for H in args.h:
+            m = char_model(H)
+            name = "char%d" % H
+            macs = H * H + V * H
+            a = avr_numbers(m, name, work, args.steps)
+            m4 = arm_flash(m, name, work, "m4f")
+            m3 = arm_flash(m, name, work, "m3")
+            ir = host_instructions(m, name, work, args.host_steps)
+            rows.append((H, m.num_params, 4 * m.num_params + 4 * V, macs, a, m4, m3, ir))
+            print("H=%d done" % H, file=sys.stderr)
+    print("Char models, V = %d, token input (NAME_step_token), softmax head; avr-gcc -Os with NAME_USE_PROGMEM, arm-none-eabi-gcc -O2, host gcc -O2." % V)
+    print()
+    print("| H | params | MACs/step | weights+vocab (B) | AVR flash: firmware / model (B) | AVR static RAM (B) | step RAM: state+scratch (B) | M4F / M3 flash, model (B) | AVR cycles/step | AVR cycles/MAC | AVR us/step @16 MHz | host instr/step | host instr/MAC |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for H, params, wbytes, macs, a, m4, m3, ir in rows:
+        print(
+            "| %d | %d | %d | %d | %d / %d | %d | %d | %d / %d | %.0f | %.1f | %.0f | %.0f | %.2f |"
+            % (H, params, macs, wbytes, a["flash"], a["flash_model"], a["ram"], 8 * H, m4, m3, a["cycles"], a["cycles"] / macs,
+               a["cycles"] / 16.0, ir, ir / macs)
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
