@@ -29,6 +29,7 @@ import math
 import os
 
 from . import __version__
+from .fileio import atomic_write_text
 from .heads import HEADS
 from .model import RNN
 
@@ -98,31 +99,7 @@ def save(path: str, ckpt: Checkpoint) -> None:
     for k, v in enumerate(ckpt.model.params):
         if not math.isfinite(v):
             raise CheckpointError("%s: refusing to save a non-finite parameter (params[%d] = %r)" % (path, k, v))
-    text = json.dumps(ckpt.to_json(), allow_nan=False, separators=(",", ":"))
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, ".%s.tmp-%d" % (os.path.basename(path), os.getpid()))
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    atomic_write_text(path, json.dumps(ckpt.to_json(), allow_nan=False, separators=(",", ":")))
 
 
 def _field(path: str, d: "Dict[str, Any]", name: str, kind: "Any", where: str = "") -> "Any":

@@ -5,6 +5,7 @@ import os
 
 from .. import checkpoint
 from ..export import check_name, header_from_checkpoint
+from ..fileio import atomic_write_text
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -26,27 +27,11 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     p.set_defaults(func=run)
 
 
-def write_text(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never a half header."""
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, ".%s.tmp-%d" % (os.path.basename(path), os.getpid()))
-    try:
-        with open(tmp, "w", encoding="ascii", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def run(args: argparse.Namespace) -> int:
     name = check_name(args.name)  # before the (possibly slow) load
     ckpt = checkpoint.load(args.checkpoint)
     text = header_from_checkpoint(ckpt, name=name, progmem=args.progmem, source=os.path.basename(args.checkpoint))
-    write_text(args.output, text)
+    atomic_write_text(args.output, text, encoding="ascii")
     m = ckpt.model
     print(
         "%s: %s  X=%d H=%d Y=%d  %d parameters, %d bytes of weights"

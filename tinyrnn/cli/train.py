@@ -14,6 +14,7 @@ import time
 
 from ..checkpoint import Checkpoint, load, save
 from ..datasets import DataError, Vocab, decode_utf8, is_sequence_file, parse_sequences, read_bytes, targets_for_head, unigram_loss
+from ..fileio import atomic_write_text
 from ..heads import HEADS
 from ..init import SCHEMES, init_params
 from ..model import RNN
@@ -153,11 +154,7 @@ class CliHooks(Hooks):
 
 
 def write_report(out: str, records: "List[Dict[str, Any]]", title: str) -> None:
-    path = os.path.join(out, "report.svg")
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(render(records, title))
-    os.replace(tmp, path)
+    atomic_write_text(os.path.join(out, "report.svg"), render(records, title))
 
 
 def read_metrics(path: str, upto: int) -> "List[Dict[str, Any]]":

@@ -24,7 +24,7 @@ import { fileURLToPath } from "node:url";
 // The core must not import them; leaving them out of MicroPython's filesystem
 // makes an accidental import fail loudly in the MicroPython tests.
 export const CPYTHON_ONLY = new Set([
-  "__main__.py", "checkpoint.py", "export.py", "datasets.py", "train.py", "sample.py", "report.py",
+  "__main__.py", "checkpoint.py", "export.py", "fileio.py", "datasets.py", "train.py", "sample.py", "report.py",
 ]);
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
