@@ -57,6 +57,7 @@ A-Z, a-z), or read from ``--corpus FILE`` (any vocabulary size).
 """
 
 import argparse
+import importlib
 import json
 import math
 import os
@@ -65,16 +66,20 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import IO, Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from tinyrnn import RNN, Adagrad, Rng, clip_elementwise, init_params  # noqa: E402
 
+np: Any
 try:
     import numpy as np
 except ImportError:  # the benchmark still runs tinyrnn (and torch) alone
     np = None
+
+Chunks = List[Tuple[List[int], List[int]]]
 
 T = 25  # steps per chunk (min-char-rnn's seq_length)
 LR = 0.1
@@ -88,7 +93,7 @@ CORPUS_CHARS = 20000
 # ---------------------------------------------------------------- corpus
 
 
-def make_corpus(size=CORPUS_CHARS, seed=1):
+def make_corpus(size: int = CORPUS_CHARS, seed: int = 1) -> str:
     """A deterministic text over ALPHABET (65 symbols), all of them present.
 
     Words of 1-9 letters drawn with a skewed letter distribution, capitals,
@@ -112,7 +117,7 @@ def make_corpus(size=CORPUS_CHARS, seed=1):
     return "".join(out)[:size]
 
 
-def load_corpus(path):
+def load_corpus(path: Optional[str]) -> str:
     if path is None:
         return make_corpus()
     try:
@@ -125,7 +130,7 @@ def load_corpus(path):
     return text
 
 
-def make_chunks(text):
+def make_chunks(text: str) -> Tuple[int, Chunks]:
     """(vocabulary size, [(inputs, targets)]) over consecutive 25-step chunks."""
     chars = sorted(set(text))
     ix = {c: i for i, c in enumerate(chars)}
@@ -136,7 +141,7 @@ def make_chunks(text):
     return len(chars), chunks
 
 
-def initial_params(V, H):
+def initial_params(V: int, H: int) -> List[float]:
     """min-char-rnn's initialisation (weights N(0, 0.01^2), biases 0) from tinyrnn's PRNG.
 
     The biases are then set small and nonzero so the check exercises them.
@@ -155,16 +160,16 @@ def initial_params(V, H):
 class TinyTrainer:
     name = "tinyrnn"
 
-    def __init__(self, V, H, chunks, params):
+    def __init__(self, V: int, H: int, chunks: Chunks, params: List[float]) -> None:
         self.m = RNN(V, H, V, T, "softmax")
         self.m.params[:] = params
         self.opt = Adagrad(len(params), LR, EPS)
         self.chunks = chunks
         self.i = 0
-        self.h = None
+        self.h: Optional[List[float]] = None
         self.loss = 0.0
 
-    def step(self):
+    def step(self) -> None:
         if self.i == len(self.chunks):
             self.i, self.h = 0, None
         xs, ys = self.chunks[self.i]
@@ -176,13 +181,13 @@ class TinyTrainer:
         self.opt.step(m.params, m.grads)
         self.h = m.final_state()
 
-    def run(self, iters):
+    def run(self, iters: int) -> None:
         step = self.step
         for _ in range(iters):
             step()
 
     # for the check
-    def state(self):
+    def state(self) -> Dict[str, Any]:
         m = self.m
         L = m.layout
         g, p = m.grads, m.params
@@ -190,7 +195,7 @@ class TinyTrainer:
             "loss": self.loss,
             "grads": g[:],
             "params": p[:],
-            "h": list(self.h),
+            "h": list(self.h or []),
             "sizes": (L.Wxh, L.Whh, L.bh, L.Why, L.by, L.size),
         }
 
@@ -198,7 +203,7 @@ class TinyTrainer:
 class NumpyTrainer:
     """min-char-rnn's lossFun + Adagrad loop in NumPy, float64, 1-D vectors."""
 
-    def __init__(self, V, H, chunks, params, onehot=False):
+    def __init__(self, V: int, H: int, chunks: Chunks, params: List[float], onehot: bool = False) -> None:
         self.name = "numpy-onehot" if onehot else "numpy"
         self.V, self.H, self.onehot = V, H, onehot
         p = np.array(params, dtype=np.float64)
@@ -219,9 +224,9 @@ class NumpyTrainer:
         self.i = 0
         self.hprev = np.zeros(H)
         self.loss = 0.0
-        self.grads = None
+        self.grads: Tuple[Any, ...] = ()
 
-    def lossFun(self, inputs, targets, hprev):
+    def lossFun(self, inputs: List[int], targets: List[int], hprev: Any) -> Tuple[float, Tuple[Any, ...], Any]:
         Wxh, Whh, bh, Why, by = self.params
         xs, hs, ps = {}, {}, {}
         hs[-1] = hprev
@@ -258,7 +263,7 @@ class NumpyTrainer:
             np.clip(dparam, -CLIP, CLIP, out=dparam)
         return loss, (dWxh, dWhh, dbh, dWhy, dby), hs[len(inputs) - 1]
 
-    def step(self):
+    def step(self) -> None:
         if self.i == len(self.chunks):
             self.i = 0
             self.hprev = np.zeros(self.H)
@@ -269,12 +274,12 @@ class NumpyTrainer:
             mem += dparam * dparam
             param += -LR * dparam / np.sqrt(mem + EPS)
 
-    def run(self, iters):
+    def run(self, iters: int) -> None:
         step = self.step
         for _ in range(iters):
             step()
 
-    def state(self):
+    def state(self) -> Dict[str, Any]:
         return {
             "loss": float(self.loss),
             "grads": np.concatenate([g.ravel() for g in self.grads]).tolist(),
@@ -283,10 +288,10 @@ class NumpyTrainer:
         }
 
 
-_prepared = {}  # (id(chunks), dtype) -> (one-hot inputs, targets)
+_prepared: Dict[Tuple[int, int, str], Tuple[List[Any], List[Any], Chunks]] = {}  # -> (one-hot inputs, targets, chunks)
 
 
-def prepare_torch(torch, V, chunks, dtype):
+def prepare_torch(torch: Any, V: int, chunks: Chunks, dtype: str) -> Tuple[List[Any], List[Any]]:
     """One-hot input tensors (n, 1, V) and target tensors for every chunk, cached."""
     key = (id(chunks), len(chunks), dtype)
     if key not in _prepared:
@@ -294,13 +299,16 @@ def prepare_torch(torch, V, chunks, dtype):
         xs = [F.one_hot(torch.tensor(x), V).to(dt).reshape(len(x), 1, V) for x, _ in chunks]
         ys = [torch.tensor(y) for _, y in chunks]
         _prepared[key] = (xs, ys, chunks)  # holding chunks keeps id() unique
-    return _prepared[key][:2]
+    xs, ys, _ = _prepared[key]
+    return xs, ys
 
 
 class TorchTrainer:
     """nn.RNN(tanh) + nn.Linear, batch 1, autograd, clip_grad_value_, optim.Adagrad."""
 
-    def __init__(self, torch, V, H, chunks, params, dtype="float32", threads=None):
+    def __init__(
+        self, torch: Any, V: int, H: int, chunks: Chunks, params: List[float], dtype: str = "float32", threads: Optional[int] = None
+    ) -> None:
         self.torch = torch
         nn, F = torch.nn, torch.nn.functional
         dt = getattr(torch, dtype)
@@ -327,11 +335,11 @@ class TorchTrainer:
         self.h0 = torch.zeros(1, 1, H, dtype=dt)
         self.h = self.h0
         self.i = 0
-        self.loss = None
+        self.loss: Any = None
         self.cross_entropy = F.cross_entropy
         self.clip = nn.utils.clip_grad_value_
 
-    def forward_backward(self):
+    def forward_backward(self) -> None:
         if self.i == len(self.xs):
             self.i, self.h = 0, self.h0
         x, y = self.xs[self.i], self.ys[self.i]
@@ -344,31 +352,31 @@ class TorchTrainer:
         self.h = h_n.detach()
         self.loss = loss
 
-    def step(self):
+    def step(self) -> None:
         self.forward_backward()
         self.clip(self.parameters, CLIP)
         self.opt.step()
 
-    def run(self, iters):
+    def run(self, iters: int) -> None:
         step = self.step
         for _ in range(iters):
             step()
 
-    def select_threads(self, default):
+    def select_threads(self, default: int) -> None:
         self.torch.set_num_threads(1 if self.threads == 1 else default)
 
 
 # ------------------------------------------------------------------ checks
 
 
-def max_err(a, b):
+def max_err(a: Sequence[float], b: Sequence[float]) -> float:
     """max |a - b| / max(1, |b|): absolute for values up to 1, relative above."""
     if len(a) != len(b):
         return math.inf
     return max((abs(x - y) / max(1.0, abs(y)) for x, y in zip(a, b)), default=0.0)
 
 
-def check_numpy(V, H, chunks, params):
+def check_numpy(V: int, H: int, chunks: Chunks, params: List[float]) -> float:
     """Two training iterations of tinyrnn and the NumPy reference agree to TOL."""
     worst = 0.0
     for variant in (False, True):
@@ -391,7 +399,7 @@ def check_numpy(V, H, chunks, params):
     return worst
 
 
-def check_torch(torch, V, H, chunks, params):
+def check_torch(torch: Any, V: int, H: int, chunks: Chunks, params: List[float]) -> float:
     """PyTorch float64 loss and gradients on one chunk (h0 != 0) agree with tinyrnn to TOL."""
     a = TinyTrainer(V, H, chunks, params)
     a.step()  # carries a nonzero state into chunk 1
@@ -412,7 +420,7 @@ def check_torch(torch, V, H, chunks, params):
         max_err([loss], [b.loss.item()]),
         max_err(m.grads, grads),
         max_err(m.final_state(), b.h.flatten().tolist()),
-        max_err(m.get("bh", m.grads), b.rnn.bias_hh_l0.grad.tolist()),
+        max_err(m.grads[m.layout.bh : m.layout.bh + H], b.rnn.bias_hh_l0.grad.tolist()),
     )
     if not e <= TOL:
         raise AssertionError("H=%d torch-f64: loss/gradients differ from tinyrnn by %.3g" % (H, e))
@@ -425,7 +433,7 @@ def check_torch(torch, V, H, chunks, params):
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
-def measure(trainer, seconds, batch, clock="wall"):
+def measure(trainer: Any, seconds: float, batch: int, clock: str = "wall") -> float:
     """Iterations per second of trainer.run over at least ``seconds`` of ``clock``.
 
     ``wall``: elapsed time. ``cpu``: this process's CPU time, which other
@@ -433,33 +441,33 @@ def measure(trainer, seconds, batch, clock="wall"):
     single-threaded runs only (every row but PyTorch's default threads).
     """
     run = trainer.run
-    clock = CLOCKS[clock]
+    tick = CLOCKS[clock]
     n = 0
-    t0 = clock()
+    t0 = tick()
     while True:
         run(batch)
         n += batch
-        dt = clock() - t0
+        dt = tick() - t0
         if dt >= seconds:
             return n / dt
 
 
-def batch_for(H):
+def batch_for(H: int) -> int:
     return 5 if H <= 16 else 2
 
 
 class LocalTorch:
     """PyTorch trainers in this process."""
 
-    def __init__(self, torch, float64, multi_thread=True):
+    def __init__(self, torch: Any, float64: bool, multi_thread: bool = True) -> None:
         self.torch = torch
         self.default_threads = torch.get_num_threads()
         self.float64 = float64
         self.multi_thread = multi_thread
-        self.trainers = {}
+        self.trainers: Dict[Tuple[int, str], TorchTrainer] = {}
         self.info = "PyTorch %s in this process, default threads %d" % (torch.__version__, self.default_threads)
 
-    def setup(self, V, H, chunks, params):
+    def setup(self, V: int, H: int, chunks: Chunks, params: List[float]) -> Tuple[float, List[str]]:
         err = check_torch(self.torch, V, H, chunks, params)
         kinds = [("float32", 1)] + ([("float32", None)] if self.multi_thread else []) + ([("float64", 1)] if self.float64 else [])
         names = []
@@ -469,7 +477,7 @@ class LocalTorch:
             names.append(t.name)
         return err, names
 
-    def measure(self, H, name, seconds, clock):
+    def measure(self, H: int, name: str, seconds: float, clock: str) -> float:
         t = self.trainers[(H, name)]
         t.select_threads(self.default_threads)
         try:
@@ -481,7 +489,7 @@ class LocalTorch:
 class RemoteTorch:
     """PyTorch trainers in a worker process under another interpreter (--torch-python)."""
 
-    def __init__(self, python, float64, corpus, multi_thread=True):
+    def __init__(self, python: str, float64: bool, corpus: Optional[str], multi_thread: bool = True) -> None:
         try:
             self.proc = subprocess.Popen(
                 [python, os.path.abspath(__file__), "--worker"],
@@ -491,6 +499,9 @@ class RemoteTorch:
             )
         except OSError as e:
             raise SystemExit("bench_train: cannot start --torch-python %s: %s" % (python, e))
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.stdin: IO[str] = self.proc.stdin
+        self.stdout: IO[str] = self.proc.stdout
         info = self.call({"op": "info", "float64": float64, "corpus": corpus, "multi_thread": multi_thread})
         self.info = "PyTorch %s under Python %s (worker process: %s), default threads %d" % (
             info["torch"],
@@ -499,42 +510,45 @@ class RemoteTorch:
             info["threads"],
         )
 
-    def call(self, msg):
-        self.proc.stdin.write(json.dumps(msg) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
+    def call(self, msg: Dict[str, Any]) -> Dict[str, Any]:
+        self.stdin.write(json.dumps(msg) + "\n")
+        self.stdin.flush()
+        line = self.stdout.readline()
         if not line:
             raise SystemExit("bench_train: the --torch-python worker exited (see its error above)")
-        reply = json.loads(line)
+        reply: Dict[str, Any] = json.loads(line)
         if "error" in reply:
             raise SystemExit("bench_train: --torch-python worker: %s" % reply["error"])
         return reply
 
-    def setup(self, V, H, chunks, params):
+    def setup(self, V: int, H: int, chunks: Chunks, params: List[float]) -> Tuple[float, List[str]]:
         reply = self.call({"op": "setup", "H": H})
         return reply["err"], reply["names"]
 
-    def measure(self, H, name, seconds, clock):
-        return self.call({"op": "measure", "H": H, "name": name, "seconds": seconds, "clock": clock})["ips"]
+    def measure(self, H: int, name: str, seconds: float, clock: str) -> float:
+        return float(self.call({"op": "measure", "H": H, "name": name, "seconds": seconds, "clock": clock})["ips"])
 
-    def close(self):
-        self.proc.stdin.close()
+    def close(self) -> None:
+        self.stdin.close()
         self.proc.wait()
 
 
-def worker():
+def worker() -> int:
     """--worker: serve PyTorch setup/measure requests as JSON lines on stdin/stdout."""
     import torch
 
-    local = None
-    V = chunks = None
+    local: Optional[LocalTorch] = None
+    V, chunks = 0, []  # type: Tuple[int, Chunks]
     for line in sys.stdin:
         msg = json.loads(line)
+        reply: Dict[str, Any]
         try:
             if msg["op"] == "info":
                 local = LocalTorch(torch, msg["float64"], msg["multi_thread"])
                 V, chunks = make_chunks(load_corpus(msg["corpus"]))
                 reply = {"torch": torch.__version__, "python": platform.python_version(), "threads": local.default_threads}
+            elif local is None:
+                raise RuntimeError("the first request must be 'info'")
             elif msg["op"] == "setup":
                 H = msg["H"]
                 err, names = local.setup(V, H, chunks, initial_params(V, H))
@@ -551,7 +565,7 @@ def worker():
 # ------------------------------------------------------------------- main
 
 
-def parse_hidden(s):
+def parse_hidden(s: str) -> List[int]:
     try:
         hs = [int(v) for v in s.split(",") if v.strip()]
     except ValueError:
@@ -561,7 +575,7 @@ def parse_hidden(s):
     return hs
 
 
-def positive_float(s):
+def positive_float(s: str) -> float:
     try:
         v = float(s)
     except ValueError:
@@ -571,7 +585,7 @@ def positive_float(s):
     return v
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Training iterations/s: tinyrnn vs NumPy vs PyTorch (see the module docstring).")
     p.add_argument("--hidden", type=parse_hidden, default=[8, 16, 32, 64], help="hidden sizes, e.g. 8,16 (default 8,16,32,64)")
     p.add_argument("--seconds", type=positive_float, default=1.0, help="seconds per measurement (default 1.0)")
@@ -595,15 +609,15 @@ def build_parser():
     return p
 
 
-def fmt_ips(v):
+def fmt_ips(v: Optional[float]) -> str:
     return "-" if v is None else ("%.0f" % v if v >= 100 else "%.1f" % v)
 
 
-def fmt_ratio(a, b):
+def fmt_ratio(a: Optional[float], b: Optional[float]) -> str:
     return "-" if a is None or b is None else "%.2fx" % (a / b)
 
 
-def profile(V, chunks, hidden, seconds):
+def profile(V: int, chunks: Chunks, hidden: List[int], seconds: float) -> None:
     import cProfile
     import pstats
 
@@ -619,7 +633,7 @@ def profile(V, chunks, hidden, seconds):
         pstats.Stats(pr, stream=sys.stdout).sort_stats("tottime").print_stats(15)
 
 
-def main(argv=None):
+def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     if args.worker:
         return worker()
@@ -635,14 +649,14 @@ def main(argv=None):
         profile(V, chunks, args.hidden, args.seconds)
         return 0
 
-    torch_side = None
+    torch_side: Optional[Union[LocalTorch, RemoteTorch]] = None
     torch_note = ""
     if not args.no_torch:
-        torch = None
+        torch: Any = None
         multi_thread = args.clock == "wall"
         if not args.torch_python:
             try:
-                import torch
+                torch = importlib.import_module("torch")
             except ImportError:
                 pass
         if args.torch_python:
@@ -670,14 +684,14 @@ def main(argv=None):
     results = {}  # H -> {name: [ips per round]}
     for H in args.hidden:
         params = initial_params(V, H)
-        local = {"tinyrnn": TinyTrainer(V, H, chunks, params)}
+        local: Dict[str, Any] = {"tinyrnn": TinyTrainer(V, H, chunks, params)}
         checks = []
         if np is not None:
             checks.append("numpy %.1e" % check_numpy(V, H, chunks, params))
             local["numpy"] = NumpyTrainer(V, H, chunks, params)
             if not args.no_onehot:
                 local["numpy-onehot"] = NumpyTrainer(V, H, chunks, params, onehot=True)
-        torch_names = []
+        torch_names: List[str] = []
         if torch_side is not None:
             err, torch_names = torch_side.setup(V, H, chunks, params)
             checks.append("torch-f64 %.1e" % err)
@@ -688,14 +702,16 @@ def main(argv=None):
         for name in local:  # warm up (allocations, caches)
             local[name].run(2)
         for name in torch_names:
+            assert torch_side is not None
             torch_side.measure(H, name, 0.05, args.clock)
-        rounds = {name: [] for name in names}
+        rounds: Dict[str, List[float]] = {name: [] for name in names}
         for r in range(args.rounds):
             k = r % len(names)
             for name in names[k:] + names[:k]:
                 if name in local:
                     ips = measure(local[name], args.seconds, batch_for(H), args.clock)
                 else:
+                    assert torch_side is not None
                     ips = torch_side.measure(H, name, args.seconds, args.clock)
                 rounds[name].append(ips)
         results[H] = rounds
@@ -741,7 +757,7 @@ def main(argv=None):
     return 0
 
 
-def make_table(results, float64):
+def make_table(results: Dict[int, Dict[str, List[float]]], float64: bool) -> List[str]:
     """Markdown rows: best it/s of each implementation that ran, and the two ratios.
 
     A ratio cell is best/best, then in parentheses the median over rounds of
@@ -756,7 +772,7 @@ def make_table(results, float64):
         ("torch-f32", "PyTorch f32 default threads"),
         ("torch-f64-1t", "PyTorch f64 1 thread"),
     ]
-    ran = set()
+    ran: Set[str] = set()
     for rounds in results.values():
         ran.update(rounds)
     columns = [(n, title) for n, title in columns if n in ran]
