@@ -8,9 +8,5 @@
 #define DATA_
 #define RD32(p) (*(p))
 
-void plat_init(void);
-void plat_write(const char *s);
-void plat_exit(int rc);
-void plat_timer_start(void);
-uint32_t plat_timer_stop(void); /* cycles since plat_timer_start (0 where there is no timer) */
+#include "../plat.h"
 #endif
