@@ -57,6 +57,9 @@ def random_case(model: RNN, rng: Rng, dense: bool, mode: str) -> "dict[str, Any]
     return case
 
 
+MODES = {"many": "many-to-many", "one": "many-to-one", "masked": "masked tail"}
+
+
 def run(args: argparse.Namespace) -> int:
     for name in ("x", "h", "y", "t"):
         if getattr(args, name) < 1:
@@ -76,10 +79,9 @@ def run(args: argparse.Namespace) -> int:
                     for k in range(off, off + model.layout.group_size(name)):
                         model.params[k] = rng.uniform(-0.5, 0.5)
                 errs = gradcheck(model, **random_case(model, rng, kind == "dense", mode))
-                line = "  ".join("%s %.1e" % (g, e) for g, e in errs.items())
-                bad = max(errs.values())
-                worst = max(worst, bad)
-                status = "ok" if bad < args.tol else "FAIL"
-                print("%-7s %-6s %-5s  %s  %s" % (head, mode, kind, line, status))
+                print("%s head, %s, %s input (X=%d H=%d Y=%d T=%d)" % (head, MODES[mode], kind, args.x, args.h, args.y, args.t))
+                for group, err in errs.items():
+                    print("  %-4s relative error %.2e  %s" % (group, err, "ok" if err < args.tol else "FAIL"))
+                    worst = max(worst, err)
     print("max relative error %.2e (tolerance %.0e): %s" % (worst, args.tol, "ok" if worst < args.tol else "FAIL"))
     return 0 if worst < args.tol else 1
