@@ -26,10 +26,9 @@ loaded model is bit-identical to the saved one. Files larger than
 
 import json
 import math
-import os
 
 from . import __version__
-from .fileio import atomic_write_text
+from .fileio import TooLarge, atomic_write_text, read_bounded
 from .heads import HEADS
 from .model import RNN
 
@@ -143,15 +142,9 @@ def _check_optimizer(path: str, opt: "Any", size: int) -> None:
 def load(path: str) -> Checkpoint:
     """Read and validate a checkpoint; any problem raises CheckpointError naming the field."""
     try:
-        size = os.path.getsize(path)
-    except OSError as e:
-        raise CheckpointError("%s: cannot read checkpoint (%s)" % (path, e.strerror or e))
-    if size > MAX_BYTES:
-        raise CheckpointError("%s: %d bytes is too large for a checkpoint (limit %d)" % (path, size, MAX_BYTES))
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-        text = raw.decode("utf-8")
+        text = read_bounded(path, MAX_BYTES).decode("utf-8")
+    except TooLarge as e:
+        raise CheckpointError("%s: %d bytes is too large for a checkpoint (limit %d)" % (path, e.size, MAX_BYTES))
     except UnicodeDecodeError as e:
         raise CheckpointError("%s: not UTF-8 text at byte %d, not a tinyrnn checkpoint" % (path, e.start))
     except OSError as e:

@@ -28,7 +28,8 @@ invalid UTF-8), raised as :class:`DataError` (a ``ValueError``).
 
 import json
 import math
-import os
+
+from .fileio import TooLarge, read_bounded
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,14 +50,9 @@ def read_bytes(path: str, limit: "Optional[int]" = None) -> bytes:
     if limit is None:
         limit = MAX_BYTES
     try:
-        size = os.path.getsize(path)
-    except OSError as e:
-        raise DataError("%s: cannot read (%s)" % (path, e.strerror or e))
-    if size > limit:
-        raise DataError("%s: %d bytes is larger than the %d byte limit" % (path, size, limit))
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = read_bounded(path, limit)
+    except TooLarge as e:
+        raise DataError("%s: %d bytes is larger than the %d byte limit" % (path, e.size, limit))
     except OSError as e:
         raise DataError("%s: cannot read (%s)" % (path, e.strerror or e))
     if not raw:

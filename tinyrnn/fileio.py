@@ -1,6 +1,27 @@
-"""Writing files so that a crash never leaves half of one (CPython only)."""
+"""File reading and writing shared by the CPython-only modules.
+
+Reading refuses a file larger than a limit before reading it; writing goes
+through a temp file so that a crash never leaves half of one.
+"""
 
 import os
+
+
+class TooLarge(Exception):
+    """The file is larger than the caller's limit (``size`` bytes)."""
+
+    def __init__(self, size: int) -> None:
+        Exception.__init__(self, size)
+        self.size = size
+
+
+def read_bounded(path: str, limit: int) -> bytes:
+    """The bytes of ``path``; TooLarge beyond ``limit`` bytes (checked before reading), OSError if unreadable."""
+    size = os.path.getsize(path)
+    if size > limit:
+        raise TooLarge(size)
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def atomic_write_text(path: str, text: str, encoding: str = "utf-8") -> None:
