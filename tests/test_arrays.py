@@ -11,7 +11,7 @@ import pytest
 from arrays_support import Backend, backend, require_array_api_compat  # noqa: F401  (fixture)
 
 from tinyrnn import RNN, Adagrad, Adam, SGD, Rng, clip_global_norm, init_params
-from tinyrnn.checkpoint import load
+from tinyrnn.workflow.checkpoint import load
 
 require_array_api_compat()
 from tinyrnn.arrays import (  # noqa: E402

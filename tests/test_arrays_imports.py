@@ -17,7 +17,7 @@ def test_core_import_pulls_in_no_third_party_module():  # type: ignore[no-untype
     code = (
         "import sys\n"
         "before = set(sys.modules)\n"  # whatever site-packages' .pth files load at start-up
-        "import tinyrnn, tinyrnn.checkpoint, tinyrnn.cli\n"
+        "import tinyrnn, tinyrnn.workflow.checkpoint, tinyrnn.cli\n"
         "std = getattr(sys, 'stdlib_module_names', None)\n"
         "tops = {m.split('.')[0] for m in set(sys.modules) - before}\n"
         "if std is None:\n"  # Python 3.9: at least the known heavy ones

@@ -19,9 +19,9 @@ import c_targets as ct  # noqa: E402
 from support import require_program  # noqa: E402
 
 from tinyrnn import RNN, Rng, init_params  # noqa: E402
-from tinyrnn import checkpoint as ckpt_mod  # noqa: E402
+from tinyrnn.workflow import checkpoint as ckpt_mod  # noqa: E402
 from tinyrnn.cli import main as cli_main  # noqa: E402
-from tinyrnn.export import ExportError, c_float, check_name, f32, header, weights_hash  # noqa: E402
+from tinyrnn.export.c import ExportError, c_float, check_name, f32, header, weights_hash  # noqa: E402
 
 FLT_MAX = 3.4028234663852886e38
 FLT_TRUE_MIN = 1.401298464324817e-45

@@ -162,7 +162,7 @@ def test_import_is_micropython_and_core_only():
     assert size == str(3 * 2 + 3 * 3 + 3 + 2 * 3 + 2)
     outside = [m for m in modules.split() if m != "tinyrnn" and not m.startswith("tinyrnn.") and m not in ("operator", "math")]
     assert not outside, "importing tinyrnn on MicroPython loaded %s" % outside
-    assert "tinyrnn.model" in modules.split()
+    assert "tinyrnn.core.model" in modules.split()
 
 
 def test_runner_reports_python_errors_briefly():
@@ -179,6 +179,6 @@ def test_runner_passes_exit_status_and_argv():
 
 
 def test_cpython_only_modules_are_not_core():
-    proc = run_micropython("import tinyrnn.checkpoint\n")
+    proc = run_micropython("import tinyrnn.workflow.checkpoint\n")
     assert proc.returncode == 1
-    assert proc.stderr.rstrip().splitlines()[-1] == "ImportError: no module named 'tinyrnn.checkpoint'"
+    assert proc.stderr.rstrip().splitlines()[-1] == "ImportError: no module named 'tinyrnn.workflow.checkpoint'"

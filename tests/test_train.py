@@ -13,13 +13,13 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tinyrnn import RNN, Rng, init_params
-from tinyrnn.checkpoint import Checkpoint, CheckpointError, load, save
+from tinyrnn.workflow.checkpoint import Checkpoint, CheckpointError, load, save
 from tinyrnn.cli import main
 from tinyrnn.cli.progress import Progress
-from tinyrnn.datasets import DataError, Vocab, parse_sequences, read_text, targets_for_head, unigram_loss
-from tinyrnn.report import render
-from tinyrnn.sample import sample_ids, sample_text
-from tinyrnn.train import DEFAULTS, Hooks, SeqTask, TextTask, Trainer
+from tinyrnn.workflow.datasets import DataError, Vocab, parse_sequences, read_text, targets_for_head, unigram_loss
+from tinyrnn.workflow.report import render
+from tinyrnn.workflow.sample import sample_ids, sample_text
+from tinyrnn.workflow.train import DEFAULTS, Hooks, SeqTask, TextTask, Trainer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEXT = "the cat sat on the mat.\nthe dog sat on the log.\n" * 6
@@ -265,7 +265,7 @@ KILL_WRITER = r"""
 import sys
 sys.path.insert(0, sys.argv[2])
 from tinyrnn import RNN, init_params
-from tinyrnn.checkpoint import Checkpoint, save
+from tinyrnn.workflow.checkpoint import Checkpoint, save
 m = RNN(50, 120, 50, 4)
 init_params(m, 1)
 ckpt = Checkpoint(m, optimizer={"name": "sgd", "lr": 0.1, "t": 0, "v": [0.0] * m.num_params})

@@ -4,13 +4,13 @@ The core (everything imported here) is standard-library only and runs on
 CPython 3.9+ and MicroPython 1.27.
 """
 
-from .diagnostics import diagnostics, update_ratio
-from .gradcheck import gradcheck
-from .heads import HEADS
-from .init import init_params
-from .model import GROUPS, RNN, Layout, argmax
-from .optim import SGD, Adagrad, Adam, clip_elementwise, clip_global_norm, grad_norm, make_optimizer
-from .rng import Rng
+from .core.diagnostics import diagnostics, update_ratio
+from .core.gradcheck import gradcheck
+from .core.heads import HEADS
+from .core.init import init_params
+from .core.model import GROUPS, RNN, Layout, argmax
+from .core.optim import SGD, Adagrad, Adam, clip_elementwise, clip_global_norm, grad_norm, make_optimizer
+from .core.rng import Rng
 
 __version__ = "0.1.0"
 

@@ -30,8 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tinyrnn.export import f32, header  # noqa: E402
-from tinyrnn.model import RNN  # noqa: E402
+from tinyrnn.export.c import f32, header  # noqa: E402
+from tinyrnn.core.model import RNN  # noqa: E402
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

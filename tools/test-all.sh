@@ -25,7 +25,8 @@
 # Environment: CI=true makes tests fail instead of skip when a tool is missing
 # (tests/support.py). PYTHON (default python3, must be CPython 3.11 for the
 # torch wheel), PYENV_ROOT (default ~/.pyenv). TINYRNN_SKIP_INSTALL=1 skips
-# apt/npm/pip (tests only, in the existing venvs).
+# apt/npm/pip (tests only, in the existing venvs); TINYRNN_INSTALL_ONLY=1 stops
+# after the installs (no checks).
 
 set -u
 set -o pipefail
@@ -189,6 +190,10 @@ if [ "${TINYRNN_SKIP_INSTALL:-}" != 1 ]; then
     run_stage venv-3.11 setup stage_venv 3.11 "$PYTHON" "$TORCH"
     run_stage venv-3.9 setup stage_venv 3.9 "$PY39"
     run_stage venv-3.13 setup stage_venv 3.13 "$PY313"
+fi
+if [ "${TINYRNN_INSTALL_ONLY:-}" = 1 ]; then
+    report
+    exit 0
 fi
 
 run_stage mypy check stage_mypy

@@ -27,8 +27,8 @@ written in place (lists of per-step arrays are stacked), so immutable arrays
 
 from typing import Any, List, Optional
 
-from ..heads import HEADS
-from ..model import RNN
+from ..core.heads import HEADS
+from ..core.model import RNN
 from ._xp import Array, all_finite, as_namespace, device_of, is_integer_dtype, resolve_dtype, shape_of, to_float, to_floats
 
 class BatchedRNN:

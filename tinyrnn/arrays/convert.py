@@ -10,7 +10,7 @@ device) and read back through the library's CPU device.
 import math
 from typing import Any, Dict, Mapping, Optional
 
-from ..model import GROUPS, RNN
+from ..core.model import GROUPS, RNN
 from ._xp import Array, as_namespace, asarray, resolve_dtype, shape_of, to_floats
 
 

@@ -21,7 +21,7 @@ bidirectional or reversed RNNs -- is refused with the reason.
 
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..model import RNN
+from ..core.model import RNN
 from ._xp import Array, as_namespace, asarray, resolve_dtype, shape_of, to_floats
 
 TORCH_RNN_KEYS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")

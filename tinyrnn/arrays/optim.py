@@ -15,7 +15,7 @@ core and the other way round::
 import math
 from typing import Any, Dict, Optional
 
-from ..optim import SGD, Adagrad, Adam, Optimizer, make_optimizer
+from ..core.optim import SGD, Adagrad, Adam, Optimizer, make_optimizer
 from ._xp import Array, Namespace, to_float, to_floats
 
 

@@ -9,9 +9,9 @@ here resumes in the core, and exports to C, unchanged.
 import math
 from typing import Any, Callable, Dict, List, Optional
 
-from ..checkpoint import Checkpoint, save
-from ..model import RNN
-from ..rng import Rng
+from ..workflow.checkpoint import Checkpoint, save
+from ..core.model import RNN
+from ..core.rng import Rng
 from ._xp import Array, shape_of
 from .batched import BatchedRNN
 from .optim import ArrayOptimizer, clip_elementwise, clip_global_norm, make_array_optimizer

@@ -2,9 +2,9 @@
 
 import argparse
 
-from ..checkpoint import load
-from ..datasets import Vocab, is_sequence_file, read_sequences, read_text, targets_for_head
-from ..train import LN2, SeqTask, TextTask
+from ..workflow.checkpoint import load
+from ..workflow.datasets import Vocab, is_sequence_file, read_sequences, read_text, targets_for_head
+from ..workflow.train import LN2, SeqTask, TextTask
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

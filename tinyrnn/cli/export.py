@@ -3,9 +3,9 @@
 import argparse
 import os
 
-from .. import checkpoint
-from ..export import check_name, header_from_checkpoint
-from ..fileio import atomic_write_text
+from ..workflow import checkpoint
+from ..export.c import check_name, header_from_checkpoint
+from ..workflow.fileio import atomic_write_text
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

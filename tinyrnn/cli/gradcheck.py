@@ -2,11 +2,11 @@
 
 import argparse
 
-from ..gradcheck import gradcheck
-from ..heads import HEADS
-from ..init import init_params
-from ..model import RNN
-from ..rng import Rng
+from ..core.gradcheck import gradcheck
+from ..core.heads import HEADS
+from ..core.init import init_params
+from ..core.model import RNN
+from ..core.rng import Rng
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 import argparse
 
-from ..checkpoint import load
+from ..workflow.checkpoint import load
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

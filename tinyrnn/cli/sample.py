@@ -3,8 +3,8 @@
 import argparse
 import sys
 
-from ..checkpoint import load
-from ..sample import sample_text
+from ..workflow.checkpoint import load
+from ..workflow.sample import sample_text
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

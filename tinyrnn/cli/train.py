@@ -12,16 +12,16 @@ import signal
 import sys
 import time
 
-from ..checkpoint import Checkpoint, load, save
-from ..datasets import DataError, Vocab, decode_utf8, is_sequence_file, parse_sequences, read_bytes, targets_for_head, unigram_loss
-from ..fileio import atomic_write_text
-from ..heads import HEADS
-from ..init import SCHEMES, init_params
-from ..model import RNN
-from ..optim import OPTIMIZERS, make_optimizer
-from ..report import render
-from ..rng import Rng
-from ..train import CLIP_MODES, DEFAULTS, LN2, Hooks, SeqTask, TextTask, Trainer, check_config, split_sequences, split_text
+from ..workflow.checkpoint import Checkpoint, load, save
+from ..workflow.datasets import DataError, Vocab, decode_utf8, is_sequence_file, parse_sequences, read_bytes, targets_for_head, unigram_loss
+from ..workflow.fileio import atomic_write_text
+from ..core.heads import HEADS
+from ..core.init import SCHEMES, init_params
+from ..core.model import RNN
+from ..core.optim import OPTIMIZERS, make_optimizer
+from ..workflow.report import render
+from ..core.rng import Rng
+from ..workflow.train import CLIP_MODES, DEFAULTS, LN2, Hooks, SeqTask, TextTask, Trainer, check_config, split_sequences, split_text
 from .progress import Progress, fmt_duration
 
 TYPE_CHECKING = False

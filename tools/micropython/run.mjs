@@ -7,10 +7,10 @@
 // Options (before SCRIPT): --root DIR  the checkout holding tinyrnn/ (default: two levels up)
 //                          --heap MiB  MicroPython heap size (default 64)
 //
-// The core modules -- every top-level tinyrnn/*.py except the CPython-only
-// ones listed in CPYTHON_ONLY -- are written into MicroPython's filesystem as
-// /lib/tinyrnn/, which is on MicroPython's sys.path. Subpackages (tinyrnn/cli/)
-// are never copied. The script's stdout and stderr pass through unchanged. If
+// What a user copies to a board -- tinyrnn/__init__.py and tinyrnn/core/*.py --
+// is written into MicroPython's filesystem as /lib/tinyrnn/, which is on
+// MicroPython's sys.path. The CPython-only packages (workflow/, export/, cli/,
+// arrays/) are never copied, so an accidental import of them fails loudly. The script's stdout and stderr pass through unchanged. If
 // the script raises, the Python traceback (only) goes to stderr and the exit
 // status is 1; SystemExit(n) exits with status n.
 //
@@ -19,13 +19,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-
-// Top-level modules of tinyrnn/ that are CPython-only (I/O, CLI glue, interop).
-// The core must not import them; leaving them out of MicroPython's filesystem
-// makes an accidental import fail loudly in the MicroPython tests.
-export const CPYTHON_ONLY = new Set([
-  "__main__.py", "checkpoint.py", "export.py", "fileio.py", "datasets.py", "train.py", "sample.py", "report.py",
-]);
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -59,23 +52,18 @@ function parseArgs(argv) {
   return opts;
 }
 
-// tinyrnn core sources: {name: text} for the top-level tinyrnn/*.py files.
+// The board files: {relative path: text} for tinyrnn/__init__.py and tinyrnn/core/*.py.
 export function coreModules(root) {
   const pkg = path.join(root, "tinyrnn");
-  let names;
+  const out = {};
   try {
-    names = fs.readdirSync(pkg);
+    out["__init__.py"] = fs.readFileSync(path.join(pkg, "__init__.py"), "utf8");
+    for (const name of fs.readdirSync(path.join(pkg, "core")).sort()) {
+      if (name.endsWith(".py")) out[`core/${name}`] = fs.readFileSync(path.join(pkg, "core", name), "utf8");
+    }
   } catch (e) {
     throw new Error(`cannot read the tinyrnn package at ${pkg}: ${e.message}`);
   }
-  const out = {};
-  for (const name of names.sort()) {
-    if (!name.endsWith(".py") || CPYTHON_ONLY.has(name)) continue;
-    const full = path.join(pkg, name);
-    if (!fs.statSync(full).isFile()) continue;
-    out[name] = fs.readFileSync(full, "utf8");
-  }
-  if (!("__init__.py" in out)) throw new Error(`${pkg} has no __init__.py`);
   return out;
 }
 
@@ -147,7 +135,7 @@ async function main() {
     stderr: (b) => err.put(b),
   });
 
-  mp.FS.mkdirTree("/lib/tinyrnn");
+  mp.FS.mkdirTree("/lib/tinyrnn/core");
   for (const [name, text] of Object.entries(modules)) mp.FS.writeFile(`/lib/tinyrnn/${name}`, text);
 
   mp.globals.set("_tinyrnn_src", source);

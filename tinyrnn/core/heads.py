@@ -18,7 +18,7 @@ no ``exp`` ever sees a positive argument.
 
 import math
 
-from ._compat import log1p
+from .kernels import log1p
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

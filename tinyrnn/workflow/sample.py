@@ -8,8 +8,8 @@ temperature of 0 is greedy: always the most likely character (argmax).
 
 import math
 
-from .model import RNN, argmax
-from .rng import Rng
+from ..core.model import RNN, argmax
+from ..core.rng import Rng
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

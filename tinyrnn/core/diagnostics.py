@@ -12,7 +12,7 @@
 
 import math
 
-from ._compat import dot, sub
+from .kernels import dot, sub
 from .optim import grad_norm
 
 TYPE_CHECKING = False

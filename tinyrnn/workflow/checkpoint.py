@@ -27,10 +27,10 @@ loaded model is bit-identical to the saved one. Files larger than
 import json
 import math
 
-from . import __version__
+from .. import __version__
 from .fileio import TooLarge, atomic_write_text, read_bounded
-from .heads import HEADS
-from .model import RNN
+from ..core.heads import HEADS
+from ..core.model import RNN
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

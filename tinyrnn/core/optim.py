@@ -11,7 +11,7 @@ and updates ``params`` in place from ``grads``::
 
 import math
 
-from ._compat import dot
+from .kernels import dot
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ folded in by appending it to each row and a 1.0 to the state vector.
 import math
 
 from . import heads
-from ._compat import add_strided, dot, mkslice, repeat_each, take
+from .kernels import add_strided, dot, mkslice, repeat_each, take
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -29,10 +29,10 @@ import math
 import time
 
 from .checkpoint import Checkpoint
-from .diagnostics import diagnostics, update_ratio
-from .model import RNN, argmax
-from .optim import Optimizer, clip_elementwise, clip_global_norm, grad_norm, make_optimizer
-from .rng import Rng
+from ..core.diagnostics import diagnostics, update_ratio
+from ..core.model import RNN, argmax
+from ..core.optim import Optimizer, clip_elementwise, clip_global_norm, grad_norm, make_optimizer
+from ..core.rng import Rng
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

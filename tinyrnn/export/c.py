@@ -43,9 +43,9 @@ import math
 import re
 import struct
 
-from . import __version__
-from .heads import HEADS
-from .model import RNN
+from .. import __version__
+from ..core.heads import HEADS
+from ..core.model import RNN
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
