@@ -217,7 +217,8 @@ def test_cli_export_writes_the_header(tmp_path):
     out = tmp_path / "model.h"
     assert cli_main(["export", str(src), "-o", str(out), "--name", "kws"]) == 0
     text = out.read_text()
-    assert text == header(m, "kws", "token", vocab=list("ab*/\n\""), step=42, metrics={"eval_loss": 1.5}, source="c.json")
+    assert text == header(m, "kws", "token", vocab=list("ab*/\n\""), step=42, metrics={"eval_loss": 1.5}, source="c.json", filename="model.h")
+    assert text.startswith("/* model.h -- tinyrnn ")  # the header calls itself by its file name, not NAME.h
     assert "#define kws_TRAIN_STEP 42L" in text and "#define kws_EVAL_LOSS 1.5f" in text
     assert "kws_USE_PROGMEM 1 /* exported with --progmem */" not in text
     assert cli_main(["export", str(src), "-o", str(out), "--progmem"]) == 0
@@ -232,10 +233,12 @@ def run_script(args):
 def test_tools_script_does_the_same(tmp_path):
     src = tmp_path / "c.json"
     save_ckpt(src)
-    r = run_script([str(src), "-o", str(tmp_path / "a.h"), "--name", "net"])
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    r = run_script([str(src), "-o", str(tmp_path / "a" / "m.h"), "--name", "net"])
     assert r.returncode == 0, r.stderr
-    assert cli_main(["export", str(src), "-o", str(tmp_path / "b.h"), "--name", "net"]) == 0
-    assert (tmp_path / "a.h").read_text() == (tmp_path / "b.h").read_text()
+    assert cli_main(["export", str(src), "-o", str(tmp_path / "b" / "m.h"), "--name", "net"]) == 0
+    assert (tmp_path / "a" / "m.h").read_text() == (tmp_path / "b" / "m.h").read_text()
 
 
 def one_line_error(r, *needles):
