@@ -488,15 +488,19 @@ _SAMPLE = """\
    and e, the sum and the running sum are float (float32 on every target; AVR's
    double is float anyway): a draw agrees with Python's unless a cumulative
    probability lies within ~1e-6 of u. exp is computed twice per token instead
-   of keeping Y floats on the stack. temperature <= 0 (or NaN, or so small
-   that 1/temperature overflows): argmax, no draw. */
+   of keeping Y floats on the stack. temperature <= 0 or NaN: argmax, no draw
+   (Python: 0 is greedy, negative is an error); temperature so small that
+   1/temperature overflows float (< 2.9e-39): argmax after one draw. */
 NAME_API_ int NAME_sample(const float *z, float temperature, uint64_t *rng)
 {
     int k, best;
     float m, inv, u, sum = 0.0f, acc = 0.0f;
     if (!(temperature > 0.0f)) return NAME_argmax(z);
     inv = 1.0f / temperature;
-    if (!(inv <= 3.40282347e38f)) return NAME_argmax(z);
+    if (!(inv <= 3.40282347e38f)) { /* 1/temperature overflows float: the limit is argmax */
+        (void)NAME_rng_next(rng);     /* still one draw, so the stream stays in step with Python's */
+        return NAME_argmax(z);
+    }
     best = NAME_argmax(z);
     m = z[best];
     for (k = 0; k < NAME_Y_S; ++k) sum += expf((z[k] - m) * inv);
