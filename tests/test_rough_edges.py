@@ -85,7 +85,7 @@ def test_version_matches_the_package():
     toml = open(os.path.join(ROOT, "pyproject.toml")).read()
     assert 'version = "%s"' % __version__ in toml
     lic = open(os.path.join(ROOT, "LICENSE")).read()
-    assert lic.startswith("MIT License") and 'license = { text = "MIT" }' in toml
+    assert lic.startswith("MIT License") and 'license = "MIT"' in toml and 'license-files = ["LICENSE"]' in toml
 
 
 # ------------------------------------------------------------------ report
