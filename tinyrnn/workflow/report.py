@@ -56,23 +56,17 @@ def nice_ticks(lo: float, hi: float, target: int = 5, integer: bool = False) -> 
 
 
 def log_ticks(lo: float, hi: float) -> "List[float]":
-    """Ticks (as log10 values) for a log axis over [lo, hi] (log10 values): whole decades, plus 2 and 5 within one."""
+    """Ticks (as log10 values) for a log axis over [lo, hi] (log10 values): whole decades when the
+    range spans two or more, else round values (nice_ticks in value space) over the range."""
     a, b = math.floor(lo + 1e-9), math.ceil(hi - 1e-9)
-    if b <= a:
-        b = a + 1
     if b - a >= 2:
         step = max(1, int(math.ceil((b - a) / 6.0)))
         a = a - (a % step)
         return [float(e) for e in range(a, b + step, step)]
-    out = []
-    for e in range(a, b + 1):
-        for m in (1.0, 2.0, 5.0):
-            v = e + math.log10(m)
-            if v <= b + 1e-12:
-                out.append(v)
-    lo_i = max(k for k, v in enumerate(out) if v <= lo + 1e-12) if any(v <= lo + 1e-12 for v in out) else 0
-    hi_i = min(k for k, v in enumerate(out) if v >= hi - 1e-12)
-    return out[lo_i : hi_i + 1]
+    vals = [v for v in nice_ticks(10.0**lo, 10.0**hi, 4) if v > 0]
+    if not vals or math.log10(vals[0]) > lo + 1e-12:
+        vals.insert(0, 10.0**a)  # the decade below: round, and below the smallest value
+    return [math.log10(v) for v in vals]
 
 
 def tick_label(v: float, step: float) -> str:
@@ -123,7 +117,11 @@ def _panel(
         lo, hi = 0.0, 1.0
     if log:
         yticks = log_ticks(lo, hi)
-        ylabels = [_log_label(e) for e in yticks]
+        vals = [10.0**e for e in yticks]
+        if all(abs(e - round(e)) < 1e-9 for e in yticks):
+            ylabels = [_log_label(e) for e in yticks]
+        else:
+            ylabels = [tick_label(v, vals[-1] - vals[-2]) for v in vals]
     else:
         yticks = nice_ticks(lo, hi, 4)
         step = yticks[1] - yticks[0] if len(yticks) > 1 else 1.0
