@@ -159,3 +159,114 @@ def test_classifier_sketch_on_simavr_prints_the_python_classes(class_ckpt, tmp_p
     got = _simavr_lines(lib, tmp_path)
     assert got[:-1] == want
     assert got[-1] == b"[send a series: one step per line, 3 numbers; an empty line ends it].."
+
+
+# ---------------------------------------------- the sketches' Serial input, on the host
+FAKE_ARDUINO = r"""
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#define F(s) (s)
+struct FakeSerial {  /* the part of Arduino's Serial the demo sketches use; input from a buffer */
+    const char *in;
+    size_t pos;
+    void begin(long) {}
+    int available() { return in[pos] ? 1 : 0; }
+    int read() { return in[pos] ? (unsigned char)in[pos++] : -1; }
+    size_t write(uint8_t c) { putchar(c); return 1; }
+    size_t print(const char *s) { return (size_t)fputs(s, stdout); }
+    size_t print(char c) { putchar(c); return 1; }
+    size_t print(int v) { return (size_t)printf("%d", v); }
+    size_t print(double v, int d) { return (size_t)printf("%.*f", d, v); }
+    size_t println() { return (size_t)fputs("\r\n", stdout); }
+    size_t println(const char *s) { return print(s) + println(); }
+    size_t println(int v) { return print(v) + println(); }
+};
+extern FakeSerial Serial;
+void setup();
+void loop();
+"""
+
+FAKE_MAIN = r"""
+FakeSerial Serial;
+static char input[1 << 16];
+int main(void)
+{
+    size_t n = fread(input, 1, sizeof input - 1, stdin);
+    input[n] = 0;
+    Serial.in = input;
+    setup();
+    while (Serial.available()) loop();
+    return 0;
+}
+"""
+
+
+def host_sketch(lib, tmp_path, stdin, flags=()):
+    require_program("g++")
+    name = os.path.basename(str(lib))
+    (tmp_path / "fake_arduino.h").write_text(FAKE_ARDUINO)
+    (tmp_path / "main.cpp").write_text(FAKE_MAIN)
+    ino = os.path.join(str(lib), "examples", name + "_demo", name + "_demo.ino")
+    exe = str(tmp_path / "sketch")
+    cmd = ["g++", "-std=c++11", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-I", os.path.join(str(lib), "src"),
+           "-include", str(tmp_path / "fake_arduino.h"), "-x", "c++", ino, "-x", "c++", str(tmp_path / "main.cpp"), "-o", exe, "-lm"]
+    r = subprocess.run(cmd + list(flags), stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert r.returncode == 0, r.stderr
+    return subprocess.run([exe], input=stdin.encode("utf-8"), stdout=subprocess.PIPE, check=True).stdout
+
+
+def test_char_sketch_takes_primes_over_serial(char_ckpt, tmp_path):
+    lib = tmp_path / "libs" / "tiny"
+    assert cli_main(["export", char_ckpt, "--arduino", str(lib), "--name", "tiny"]) == 0
+    ck = ckpt_mod.load(char_ckpt)
+    absent = next(c for c in "~#@%$" if c not in ck.vocab)
+    got = host_sketch(lib, tmp_path, "First\nCit\r\n\n%s%s\nth%se\n" % (absent, absent, absent))
+    gen = lambda prime: sample_text(ck.model, ck.vocab, DEMO_LENGTH, 0.0, prime, 0)  # noqa: E731
+    want = (gen(None) + "\n[send a line: it becomes the prime]\r\n" + gen("First") + "\n" + gen("Cit") + "\n"
+            + absent * 2 + "\r\n[no character of that line is in the vocabulary]\r\n"
+            + "th" + absent + gen("the")[2:] + "\n")  # a character outside the vocabulary is echoed and skipped
+    assert got.decode("utf-8") == want
+
+
+def test_classifier_sketch_takes_a_series_over_serial(class_ckpt, tmp_path):
+    path, data = class_ckpt
+    lib = tmp_path / "libs" / "cls"
+    assert cli_main(["export", path, "--arduino", str(lib), "--name", "cls"]) == 0
+    m = ckpt_mod.load(path).model
+    rows = [json.loads(line)["x"] for line in open(data).read().splitlines()[5:9]]
+    stdin, want = "", []
+    for xs in rows:
+        h, z = m.new_state(), [0.0] * m.Y
+        for x in xs:
+            m.step(h, x, z)
+        stdin += "".join("%r, %r %r\n" % tuple(x) for x in xs) + "\r\n"
+        want.append("class %d" % argmax(z))
+    stdin += "1 2\n\n"
+    got = host_sketch(lib, tmp_path, stdin).decode().split("\r\n")
+    assert got[3] == "[send a series: one step per line, 3 numbers; an empty line ends it]"
+    assert got[4:8] == want
+    assert got[8] == "[expected 3 numbers on the line; step ignored]"
+
+
+def test_sampled_sketch_on_simavr_matches_tinyrnn_sample(char_ckpt, tmp_path):
+    """The demo built with a temperature and a seed: the AVR draws what Python draws
+    (on a seed where every draw's uniform is more than 1e-5 from every cumulative probability)."""
+    from test_examples import draw_margin
+    from tinyrnn.workflow.datasets import Vocab
+    from tinyrnn.workflow.sample import default_prime
+
+    for prog in ard.PROGRAMS:
+        require_program(prog)
+    ck = ckpt_mod.load(char_ckpt)
+    ids = Vocab(ck.vocab).encode(default_prime(ck.vocab))
+    seed = next(s for s in range(1, 40) if draw_margin(ck.model, ids, DEMO_LENGTH, 0.8, s) > 1e-5)
+    assert draw_margin(ck.model, ids, DEMO_LENGTH, 0.8, seed) > 1e-5
+    lib = tmp_path / "libs" / "tiny"
+    assert cli_main(["export", char_ckpt, "--arduino", str(lib), "--name", "tiny"]) == 0
+    ino = os.path.join(str(lib), "examples", "tiny_demo", "tiny_demo.ino")
+    flags = "-DDECIMAL_DIG=17 -Dtiny_DEMO_TEMPERATURE=0.8f -Dtiny_DEMO_SEED=%d" % seed
+    got = ard.run(ard.build(ino, os.path.dirname(str(lib)), str(tmp_path / "build"), flags), b"[send")
+    text = sample_text(ck.model, ck.vocab, DEMO_LENGTH, 0.8, None, seed)
+    assert text != sample_text(ck.model, ck.vocab, DEMO_LENGTH, 0.0, None, 0)
+    assert got == ard.display(text.encode("utf-8") + b"\n" + b"[send a line: it becomes the prime]\r\n")

@@ -325,6 +325,7 @@ void loop()
             if (!in_line) continue; /* empty line, or the second half of CR LF */
             in_line = 0;
             if (fed == 0) {
+                Serial.println();
                 Serial.println(F("[no character of that line is in the vocabulary]"));
                 continue;
             }
