@@ -146,7 +146,7 @@ find_python() {
 
 # stage_venv LABEL INTERPRETER EXTRA-REQUIREMENTS...
 stage_venv() {
-    local label=$1 interp=$2 venv="$VENVS/py$1" stamp want
+    local label=$1 interp=$2 venv="$VENVS/py$1" want
     shift 2
     local reqs=("${PIP_COMMON[@]}" "$@")
     if ! "$interp" -c 'import sys; sys.exit(0 if sys.implementation.name == "cpython" and sys.version_info[:2] == tuple(map(int, sys.argv[1].split("."))) else 1)' "$label"; then
@@ -154,7 +154,13 @@ stage_venv() {
         return 1
     fi
     want="$("$interp" -c 'import sys; print(sys.version.split()[0])') $(sha256sum pyproject.toml | cut -d' ' -f1) ${reqs[*]}"
-    stamp="$venv/.tinyrnn-stamp"
+    pip_venv "$venv" "$interp" "$want" "${reqs[@]}"
+}
+
+# pip_venv VENV INTERPRETER STAMP REQUIREMENTS...: create VENV and pip install, unless its stamp is STAMP
+pip_venv() {
+    local venv=$1 interp=$2 want=$3 stamp="$1/.tinyrnn-stamp"
+    shift 3
     if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         echo "$venv up to date, skipping pip"
         return 0
@@ -162,24 +168,13 @@ stage_venv() {
     if [ ! -x "$venv/bin/python" ]; then
         "$interp" -m venv "$venv" || return 1
     fi
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${reqs[@]}" || return 1
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@" || return 1
     printf '%s' "$want" >"$stamp"
 }
 
 # stage_build_venv INTERPRETER: .venv-test/build with the packaging tools (not the project)
 stage_build_venv() {
-    local venv="$VENVS/build" stamp want
-    want="$("$1" -c 'import sys; print(sys.version.split()[0])') ${BUILD_TOOLS[*]}"
-    stamp="$venv/.tinyrnn-stamp"
-    if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-        echo "$venv up to date, skipping pip"
-        return 0
-    fi
-    if [ ! -x "$venv/bin/python" ]; then
-        "$1" -m venv "$venv" || return 1
-    fi
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${BUILD_TOOLS[@]}" || return 1
-    printf '%s' "$want" >"$stamp"
+    pip_venv "$VENVS/build" "$1" "$("$1" -c 'import sys; print(sys.version.split()[0])') ${BUILD_TOOLS[*]}" "${BUILD_TOOLS[@]}"
 }
 
 # -------------------------------------------------------------------- checks
