@@ -270,3 +270,29 @@ def test_sampled_sketch_on_simavr_matches_tinyrnn_sample(char_ckpt, tmp_path):
     text = sample_text(ck.model, ck.vocab, DEMO_LENGTH, 0.8, None, seed)
     assert text != sample_text(ck.model, ck.vocab, DEMO_LENGTH, 0.0, None, 0)
     assert got == ard.display(text.encode("utf-8") + b"\n" + b"[send a line: it becomes the prime]\r\n")
+
+
+@pytest.mark.parametrize("head,kind", [("softmax", "token"), ("sigmoid", "dense"), ("mse", "dense"), ("sigmoid", "token")])
+def test_series_sketch_for_every_head_and_input_without_samples(tmp_path, head, kind):
+    """No training file to take samples from: the sketch still builds, and reads a series over Serial."""
+    from tinyrnn import RNN, init_params
+
+    m = RNN(3, 4, 2, 1, head)
+    init_params(m, 5, "uniform", 0.8)
+    ckpt_mod.save(str(tmp_path / "m.json"), ckpt_mod.Checkpoint(m, kind, None, step=1))
+    lib = tmp_path / "libs" / "net"
+    assert cli_main(["export", str(tmp_path / "m.json"), "--arduino", str(lib), "--name", "net"]) == 0
+    xs = [2, 0, 1] if kind == "token" else [[0.5, -1.0, 0.25], [1.0, 0.0, -0.5]]
+    h, z = m.new_state(), [0.0] * m.Y
+    for x in xs:
+        m.step(h, x, z)
+    stdin = "".join(("%d\n" % x) if kind == "token" else ("%r %r %r\n" % tuple(x)) for x in xs) + "\n"
+    got = host_sketch(lib, tmp_path, stdin).decode().split("\r\n")
+    width = 1 if kind == "token" else 3
+    assert got[0] == "[send a series: one step per line, %d numbers; an empty line ends it]" % width
+    if head == "softmax":
+        assert got[1] == "class %d" % argmax(z)
+    elif head == "sigmoid":
+        assert got[1] == "class " + " ".join("1" if v > 0 else "0" for v in z)
+    else:
+        assert got[1].startswith("output ") and [float(v) for v in got[1].split()[1:]] == pytest.approx(z, abs=2e-6)

@@ -422,8 +422,9 @@ static void end_number(void)
 
 void setup()
 {
-    uint16_t s, t, k, at = 0;
     Serial.begin(BAUD);
+#if DEMO_SAMPLES > 0
+    uint16_t s, t, k, at = 0;
     for (s = 0; s < DEMO_SAMPLES; ++s) {
         NAME_reset(&state);
         for (t = 0; t < demo_len[s]; ++t) {
@@ -435,6 +436,7 @@ void setup()
         Serial.print(F(": "));
         print_result();
     }
+#endif
     Serial.print(F("[send a series: one step per line, "));
     Serial.print(DEMO_WIDTH);
     Serial.println(F(" numbers; an empty line ends it]"));

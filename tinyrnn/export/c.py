@@ -423,6 +423,7 @@ NAME_API_ void NAME_output(const float *z, float *y)
 """,
 }
 
+
 def api_extras(N: str, head: str, has_vocab: bool) -> "List[str]":
     """The API-block comment lines for the runtime pieces that depend on head and vocabulary."""
     o = []
