@@ -20,7 +20,9 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
         help="write a checkpoint as a C99 header with a step function",
         description="Write the model of checkpoint CKPT as one self-contained C99 header: float32 "
         "weights that read back exactly, the vocabulary as code points, metadata #defines and an "
-        "allocation-free runtime (NAME_reset, NAME_step, NAME_step_token, NAME_output, NAME_argmax).",
+        "allocation-free runtime (NAME_reset, NAME_step, NAME_step_token, NAME_output, NAME_argmax; "
+        "NAME_vocab_at, NAME_token_of for char models; NAME_rng_next, NAME_sample for softmax heads). "
+        "With --arduino DIR: an Arduino/PlatformIO library around that header with a demo sketch (docs/arduino.md).",
     )
     p.add_argument("checkpoint", metavar="CKPT", help="checkpoint file (tinyrnn train)")
     where = p.add_mutually_exclusive_group(required=True)
