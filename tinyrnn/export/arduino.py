@@ -113,10 +113,6 @@ def _flash_floats(cname: str, values: "Sequence[float]", qual: str) -> "List[str
     return out
 
 
-def _utf8_and_serial(N: str) -> str:
-    return _SERIAL_HELPERS.replace("NAME", N)
-
-
 def char_sketch(N: str, prime: str) -> str:
     cps = ", ".join("0x%xu" % c for c in vocab_code_points(list(prime)))
     return (
@@ -125,12 +121,12 @@ def char_sketch(N: str, prime: str) -> str:
         .replace("BAUD", str(BAUD))
         .replace("DEMOLEN", str(DEMO_LENGTH))
         .replace("VERSION", comment_text(__version__))
-        .replace("HELPERS", _utf8_and_serial(N))
+        .replace("HELPERS", _SERIAL_HELPERS)
         .replace("NAME", N)
     )
 
 
-def series_sketch(N: str, samples: "Sequence[Sequence[Any]]", X: int) -> str:
+def series_sketch(N: str, samples: "Sequence[Sequence[Any]]") -> str:
     """Sketch for a sequence model; each sample is a list of steps (X floats, or one token id)."""
     flat = []  # type: List[float]
     lens = []  # type: List[str]
@@ -182,7 +178,7 @@ def write_library(
 
         sketch = char_sketch(N, default_prime(ckpt.vocab))
     else:
-        sketch = series_sketch(N, pick_samples(ckpt, samples), ckpt.model.X)
+        sketch = series_sketch(N, pick_samples(ckpt, samples))
     files[os.path.join("examples", N + "_demo", N + "_demo.ino")] = sketch
     target = os.path.abspath(directory)
     os.makedirs(os.path.dirname(target), exist_ok=True)
