@@ -177,6 +177,37 @@ int main(void)
     assert out == [0xFFFFFFFF] + [ord(c) for c in HOSTILE_VOCAB] + [0xFFFFFFFF]
 
 
+def test_token_of_inverts_vocab_at_and_is_minus_one_when_absent(tmp_path):
+    text = header(hostile_model(), "evil", vocab=HOSTILE_VOCAB)
+    absent = [ord("q"), 0x1F601, 0xFFFFFFFF, 0x110000]
+    main = """#include <stdio.h>
+#include "evil.h"
+int main(void)
+{
+    static const uint32_t cps[] = {%s};
+    unsigned k;
+    for (k = 0; k < sizeof cps / sizeof cps[0]; ++k) printf("%%d\\n", evil_token_of(cps[k]));
+    return 0;
+}
+""" % ", ".join("0x%xu" % c for c in [ord(c) for c in HOSTILE_VOCAB] + absent)
+    out = [int(v) for v in host_run(tmp_path, {"evil": text}, main).split()]
+    assert out == list(range(len(HOSTILE_VOCAB))) + [-1] * len(absent)
+
+
+@pytest.mark.parametrize("head,vocab", [("softmax", True), ("softmax", False), ("sigmoid", False), ("mse", False)])
+def test_api_block_lists_every_function_of_the_header(head, vocab):
+    m = model_for(X=3, Y=3, head=head)
+    text = header(m, "kws", vocab=list("abc") if vocab else None)
+    block = text[: text.index("*/")]
+    defined = set(re.findall(r"^kws_API_ [a-z0-9_ ]+?\**(kws_[a-z_]+[a-z])\(", text, flags=re.M))
+    assert {"kws_reset", "kws_step", "kws_step_token", "kws_output", "kws_argmax"} <= defined
+    assert ("kws_token_of" in defined) == vocab == ("kws_vocab_at" in defined)
+    assert ("kws_sample" in defined) == (head == "softmax") == ("kws_rng_next" in defined)
+    for f in defined:
+        assert re.search(r"\b%s\(" % f, block), f  # every public function is in the API block
+    assert "plain struct" in block and "snapshot" in block
+
+
 def test_multi_character_token_is_a_clear_error():
     m = model_for(X=3)
     with pytest.raises(ExportError, match=r"vocab\[1\] is 2 characters"):
@@ -217,7 +248,8 @@ def test_cli_export_writes_the_header(tmp_path):
     out = tmp_path / "model.h"
     assert cli_main(["export", str(src), "-o", str(out), "--name", "kws"]) == 0
     text = out.read_text()
-    assert text == header(m, "kws", "token", vocab=list("ab*/\n\""), step=42, metrics={"eval_loss": 1.5}, source="c.json")
+    assert text == header(m, "kws", "token", vocab=list("ab*/\n\""), step=42, metrics={"eval_loss": 1.5}, source="c.json", filename="model.h")
+    assert text.startswith("/* model.h -- tinyrnn ")  # the header calls itself by its file name, not NAME.h
     assert "#define kws_TRAIN_STEP 42L" in text and "#define kws_EVAL_LOSS 1.5f" in text
     assert "kws_USE_PROGMEM 1 /* exported with --progmem */" not in text
     assert cli_main(["export", str(src), "-o", str(out), "--progmem"]) == 0
@@ -232,10 +264,12 @@ def run_script(args):
 def test_tools_script_does_the_same(tmp_path):
     src = tmp_path / "c.json"
     save_ckpt(src)
-    r = run_script([str(src), "-o", str(tmp_path / "a.h"), "--name", "net"])
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    r = run_script([str(src), "-o", str(tmp_path / "a" / "m.h"), "--name", "net"])
     assert r.returncode == 0, r.stderr
-    assert cli_main(["export", str(src), "-o", str(tmp_path / "b.h"), "--name", "net"]) == 0
-    assert (tmp_path / "a.h").read_text() == (tmp_path / "b.h").read_text()
+    assert cli_main(["export", str(src), "-o", str(tmp_path / "b" / "m.h"), "--name", "net"]) == 0
+    assert (tmp_path / "a" / "m.h").read_text() == (tmp_path / "b" / "m.h").read_text()
 
 
 def one_line_error(r, *needles):

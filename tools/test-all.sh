@@ -11,7 +11,12 @@
 #              torch==2.13.0 and array-api-strict, for the default python3
 #   venv-3.9   .venv-test/py3.9  and  venv-3.13  .venv-test/py3.13 (pyenv):
 #              the same without torch (no wheel exists for them)
+#   venv-build .venv-test/build: build, twine and setuptools (pinned) for the wheel stage
 #   mypy       mypy --strict tinyrnn
+#   wheel      sdist + wheel (python -m build, the wheel built from the sdist),
+#              twine check --strict, the wheel installed offline (--no-index
+#              --no-deps) into a fresh venv, `tinyrnn --version` and
+#              `tinyrnn train --steps 50` run from it outside the checkout
 #   pytest-3.11, pytest-3.9, pytest-3.13   the whole suite on each interpreter
 #
 # Why virtual environments, also for the default interpreter: the system
@@ -37,9 +42,10 @@ cd "$ROOT" || exit 2
 PYTHON=${PYTHON:-python3}
 PYENV_ROOT=${PYENV_ROOT:-$HOME/.pyenv}
 VENVS="$ROOT/.venv-test"
-APT_PACKAGES="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-avr avr-libc simavr valgrind clang"
+APT_PACKAGES="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-avr avr-libc simavr valgrind clang arduino-core-avr arduino-builder"
 TORCH="torch==2.13.0"
 PIP_COMMON=(-e ".[dev,arrays]" array-api-strict)
+BUILD_TOOLS=(build==1.6.1 twine==7.0.0 setuptools==84.2.1 wheel==0.48.0)
 
 LOGDIR=$(mktemp -d)
 trap 'rm -rf "$LOGDIR"' EXIT
@@ -140,7 +146,7 @@ find_python() {
 
 # stage_venv LABEL INTERPRETER EXTRA-REQUIREMENTS...
 stage_venv() {
-    local label=$1 interp=$2 venv="$VENVS/py$1" stamp want
+    local label=$1 interp=$2 venv="$VENVS/py$1" want
     shift 2
     local reqs=("${PIP_COMMON[@]}" "$@")
     if ! "$interp" -c 'import sys; sys.exit(0 if sys.implementation.name == "cpython" and sys.version_info[:2] == tuple(map(int, sys.argv[1].split("."))) else 1)' "$label"; then
@@ -148,7 +154,13 @@ stage_venv() {
         return 1
     fi
     want="$("$interp" -c 'import sys; print(sys.version.split()[0])') $(sha256sum pyproject.toml | cut -d' ' -f1) ${reqs[*]}"
-    stamp="$venv/.tinyrnn-stamp"
+    pip_venv "$venv" "$interp" "$want" "${reqs[@]}"
+}
+
+# pip_venv VENV INTERPRETER STAMP REQUIREMENTS...: create VENV and pip install, unless its stamp is STAMP
+pip_venv() {
+    local venv=$1 interp=$2 want=$3 stamp="$1/.tinyrnn-stamp"
+    shift 3
     if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         echo "$venv up to date, skipping pip"
         return 0
@@ -156,11 +168,32 @@ stage_venv() {
     if [ ! -x "$venv/bin/python" ]; then
         "$interp" -m venv "$venv" || return 1
     fi
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${reqs[@]}" || return 1
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@" || return 1
     printf '%s' "$want" >"$stamp"
 }
 
+# stage_build_venv INTERPRETER: .venv-test/build with the packaging tools (not the project)
+stage_build_venv() {
+    pip_venv "$VENVS/build" "$1" "$("$1" -c 'import sys; print(sys.version.split()[0])') ${BUILD_TOOLS[*]}" "${BUILD_TOOLS[@]}"
+}
+
 # -------------------------------------------------------------------- checks
+# stage_wheel: build sdist + wheel, twine check, install the wheel in a fresh venv, train from it
+stage_wheel() {
+    local dist="$LOGDIR/dist" fresh="$LOGDIR/fresh-venv" work="$LOGDIR/wheel-run" whl
+    (cd "$LOGDIR" && "$VENVS/build/bin/python" -m build --no-isolation --outdir "$dist" "$ROOT") >"$LOGDIR/build.log" 2>&1 \
+        || { tail -n 40 "$LOGDIR/build.log"; return 1; }
+    ls -l "$dist"
+    "$VENVS/build/bin/python" -m twine check --strict "$dist"/* || return 1
+    whl=$(ls "$dist"/*.whl) || return 1
+    "$PYTHON" -m zipfile -l "$whl" | grep -q 'dist-info/licenses/LICENSE' || { echo "no LICENSE in $whl" >&2; return 1; }
+    "$PYTHON" -m venv "$fresh" || return 1
+    "$fresh/bin/python" -m pip install --quiet --disable-pip-version-check --no-index --no-deps "$whl" || return 1
+    mkdir -p "$work"
+    (cd "$work" && "$fresh/bin/tinyrnn" --version && "$fresh/bin/tinyrnn" train --steps 50 --out out --quiet \
+        && "$fresh/bin/tinyrnn" sample out/model.json -n 60 --seed 1 && test -s out/model.json && test -s out/report.svg)
+}
+
 stage_mypy() {
     "$VENVS/py3.11/bin/python" -m mypy --strict tinyrnn
 }
@@ -190,6 +223,7 @@ if [ "${TINYRNN_SKIP_INSTALL:-}" != 1 ]; then
     run_stage venv-3.11 setup stage_venv 3.11 "$PYTHON" "$TORCH"
     run_stage venv-3.9 setup stage_venv 3.9 "$PY39"
     run_stage venv-3.13 setup stage_venv 3.13 "$PY313"
+    run_stage venv-build setup stage_build_venv "$PYTHON"
 fi
 if [ "${TINYRNN_INSTALL_ONLY:-}" = 1 ]; then
     report
@@ -197,6 +231,7 @@ if [ "${TINYRNN_INSTALL_ONLY:-}" = 1 ]; then
 fi
 
 run_stage mypy check stage_mypy
+run_stage wheel check stage_wheel
 run_stage pytest-3.11 check stage_pytest 3.11
 run_stage pytest-3.9 check stage_pytest 3.9 TINYRNN_OPTIONAL=torch
 run_stage pytest-3.13 check stage_pytest 3.13 TINYRNN_OPTIONAL=torch

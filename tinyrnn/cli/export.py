@@ -6,6 +6,12 @@ import os
 from ..workflow import checkpoint
 from ..export.c import check_name, header_from_checkpoint
 from ..workflow.fileio import atomic_write_text
+from ..export.arduino import check_directory, write_library
+from ..workflow.datasets import is_sequence_file, read_sequences
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, List, Optional
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -14,10 +20,14 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
         help="write a checkpoint as a C99 header with a step function",
         description="Write the model of checkpoint CKPT as one self-contained C99 header: float32 "
         "weights that read back exactly, the vocabulary as code points, metadata #defines and an "
-        "allocation-free runtime (NAME_reset, NAME_step, NAME_step_token, NAME_output, NAME_argmax).",
+        "allocation-free runtime (NAME_reset, NAME_step, NAME_step_token, NAME_output, NAME_argmax; "
+        "NAME_vocab_at, NAME_token_of for char models; NAME_rng_next, NAME_sample for softmax heads). "
+        "With --arduino DIR: an Arduino/PlatformIO library around that header with a demo sketch (docs/arduino.md).",
     )
     p.add_argument("checkpoint", metavar="CKPT", help="checkpoint file (tinyrnn train)")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="header to write, e.g. model.h")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("-o", "--output", metavar="FILE", help="header to write, e.g. model.h")
+    add_arduino_option(where)
     p.add_argument("--name", default="model", help="C identifier prefixing every name in the header (default: model)")
     p.add_argument(
         "--progmem",
@@ -29,12 +39,50 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
 
 def run(args: argparse.Namespace) -> int:
     name = check_name(args.name)  # before the (possibly slow) load
+    if getattr(args, "arduino", None) is not None:
+        return run_arduino(args, name)
     ckpt = checkpoint.load(args.checkpoint)
-    text = header_from_checkpoint(ckpt, name=name, progmem=args.progmem, source=os.path.basename(args.checkpoint))
+    text = header_from_checkpoint(
+        ckpt, name=name, progmem=args.progmem, source=os.path.basename(args.checkpoint), filename=os.path.basename(args.output)
+    )
     atomic_write_text(args.output, text, encoding="ascii")
     m = ckpt.model
     print(
         "%s: %s  X=%d H=%d Y=%d  %d parameters, %d bytes of weights"
         % (args.output, name, m.X, m.H, m.Y, m.num_params, 4 * m.num_params)
     )
+    return 0
+
+
+# ------------------------------------------------------------ --arduino DIR
+def add_arduino_option(group: "argparse._MutuallyExclusiveGroup") -> None:
+    group.add_argument(
+        "--arduino",
+        metavar="DIR",
+        help="write an Arduino/PlatformIO library into DIR (new or empty): library.properties, library.json, "
+        "keywords.txt, src/NAME.h (weights in flash on AVR) and examples/NAME_demo/NAME_demo.ino",
+    )
+
+
+def training_samples(ckpt: "checkpoint.Checkpoint") -> "Optional[List[Any]]":
+    """The input series of the checkpoint's training file, if it is a readable sequence file (else None)."""
+    path = ckpt.config.get("data") if isinstance(ckpt.config, dict) else None
+    if not isinstance(path, str) or ckpt.vocab is not None or not is_sequence_file(path):
+        return None
+    try:
+        ds = read_sequences(path, ckpt.model.X if ckpt.input_kind == "token" else None)
+    except (OSError, ValueError):
+        return None
+    if ds.input_kind != ckpt.input_kind or (ds.input_kind == "dense" and ds.X != ckpt.model.X):
+        return None
+    return [e.xs for e in ds.examples]
+
+
+def run_arduino(args: argparse.Namespace, name: str) -> int:
+    check_directory(args.arduino)  # before the load
+    ckpt = checkpoint.load(args.checkpoint)
+    samples = training_samples(ckpt)
+    files = write_library(ckpt, args.arduino, name, samples=samples, source=os.path.basename(args.checkpoint))
+    m = ckpt.model
+    print("%s: Arduino library %s  X=%d H=%d Y=%d  %d parameters; %s" % (args.arduino, name, m.X, m.H, m.Y, m.num_params, ", ".join(files)))
     return 0

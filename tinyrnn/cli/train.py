@@ -41,13 +41,14 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
         "train",
         help="train a model on a text corpus or a sequence file",
         description="Train a vanilla RNN with truncated BPTT. Without FILE it trains a character model on a small "
-        "public-domain corpus bundled with tinyrnn. A FILE ending in .jsonl is a sequence file (see notes/train.md); "
+        "public-domain corpus bundled with tinyrnn. A FILE ending in .jsonl is a sequence file (see docs/training.md); "
         "any other file is UTF-8 text for a character model. Prints an instrument panel every --log-every steps and "
         "writes model.json, metrics.jsonl and report.svg into --out.",
     )
     p.add_argument("file", nargs="?", metavar="FILE", help="training data (default: the bundled corpus)")
     p.add_argument("--out", default="tinyrnn-out", help="output directory (default tinyrnn-out/)")
     p.add_argument("--resume", metavar="CKPT", help="continue training from this checkpoint (same data)")
+    p.add_argument("--force", action="store_true", help="overwrite a model.json in --out that belongs to another model or other data")
     p.add_argument("--format", choices=("auto", "text", "seq"), default=None, help="FILE format (default auto: .jsonl is a sequence file)")
     p.add_argument("--head", choices=HEADS, default=None, help="output head for sequence files (default: sigmoid if all targets are in [0,1], else mse)")
     g = p.add_argument_group("model and schedule")
@@ -153,8 +154,8 @@ class CliHooks(Hooks):
         return self.stop
 
 
-def write_report(out: str, records: "List[Dict[str, Any]]", title: str) -> None:
-    atomic_write_text(os.path.join(out, "report.svg"), render(records, title))
+def write_report(out: str, records: "List[Dict[str, Any]]", title: str, baseline: "Optional[float]" = None) -> None:
+    atomic_write_text(os.path.join(out, "report.svg"), render(records, title, baseline))
 
 
 def read_metrics(path: str, upto: int) -> "List[Dict[str, Any]]":
@@ -172,6 +173,23 @@ def read_metrics(path: str, upto: int) -> "List[Dict[str, Any]]":
     except (OSError, UnicodeDecodeError):
         return []
     return out
+
+
+# ------------------------------------------------------- overwrite guard
+def refuse_overwrite(path: str, cfg: "Dict[str, Any]", resume: "Optional[str]") -> None:
+    """ValueError if ``path`` holds a checkpoint of another model or other data (--force skips this)."""
+    if not os.path.exists(path) or (resume and os.path.exists(resume) and os.path.samefile(resume, path)):
+        return
+    hint = "; use --force to overwrite it or choose another --out"
+    try:
+        old = load(path).config
+    except (OSError, ValueError) as e:
+        raise ValueError("%s exists and is not a checkpoint this run may replace (%s)%s" % (path, e, hint))
+    if old.get("data_sha256") != cfg.get("data_sha256"):
+        raise ValueError("%s holds a model trained on other data (%s)%s" % (path, old.get("data") or "the bundled corpus", hint))
+    for k in FIXED_ON_RESUME:
+        if k in old and old.get(k) != cfg.get(k):
+            raise ValueError("%s holds a different model (--%s %r, this run %r)%s" % (path, k.replace("_", "-"), old.get(k), cfg.get(k), hint))
 
 
 # --------------------------------------------------------------------- run
@@ -289,6 +307,8 @@ def run(args: argparse.Namespace) -> int:
         print(text, flush=True)
 
     trainer, data, cfg = build(args, say)
+    if not getattr(args, "force", False):
+        refuse_overwrite(os.path.join(out, "model.json"), cfg, args.resume)
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as e:
@@ -317,7 +337,8 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGINT, old)
             if progress is not None:
                 progress.clear()
-    write_report(out, hooks.records, title)
+    base = cfg.get("unigram_loss")
+    write_report(out, hooks.records, title, base if isinstance(base, float) else None)
     elapsed = time.monotonic() - t0
     if result.status == "diverged":
         where = ("the last good checkpoint is %s (step %d)" % (ckpt_path, hooks.saved_step)) if hooks.saved_step >= 0 else "no checkpoint was written"

@@ -13,6 +13,12 @@ mutable state)::
                                                                  [0, NAME_X_S): state unchanged, z = 0
     void NAME_output(const float *z, float *y);                  softmax (stable) / sigmoid / identity
     int  NAME_argmax(const float *z);                            first index of the largest logit
+    uint32_t NAME_vocab_at(int token);                           char models: token -> code point
+    int  NAME_token_of(uint32_t code_point);                     char models: code point -> token, or -1
+    uint64_t NAME_rng_next(uint64_t *rng);                       softmax head: SplitMix64 (core.rng)
+    int  NAME_sample(const float *z, float temperature, uint64_t *rng)
+                                                                 softmax head: inverse-CDF draw as
+                                                                 workflow.sample.draw (float32 sums)
 
 Exactness: every weight is first rounded to float32 (round to nearest even,
 as ``struct.pack('<f')`` does) and printed with ``%.9g`` plus an ``f``
@@ -166,8 +172,10 @@ def header(
     metrics: "Optional[Dict[str, Any]]" = None,
     progmem: bool = False,
     source: "Optional[str]" = None,
+    filename: "Optional[str]" = None,
 ) -> str:
-    """The C99 header for ``model`` (see the module docstring)."""
+    """The C99 header for ``model`` (see the module docstring); ``filename`` (default
+    ``NAME.h``) is the name the header gives itself in its first line."""
     N = check_name(name)
     X, H, Y = model.X, model.H, model.Y
     for d, size in (("X", X), ("H", H), ("Y", Y)):
@@ -195,7 +203,7 @@ def header(
     G = N.upper()
 
     o = []  # type: List[str]
-    o.append("/* %s.h -- tinyrnn %s export of a vanilla tanh RNN. Generated file: do not edit." % (N, __version__))
+    o.append("/* %s -- tinyrnn %s export of a vanilla tanh RNN. Generated file: do not edit." % (comment_text(filename or N + ".h"), __version__))
     o.append(" *")
     if source is not None:
         o.append(" * source: %s" % comment_text(source))
@@ -216,6 +224,7 @@ def header(
     o.append(" *        or -1 if token is outside [0, %s_X_S): then s is unchanged and z is all 0" % N)
     o.append(" *   void %s_output(const float *z, float *y);   %s" % (N, {"softmax": "stable softmax", "sigmoid": "sigmoid", "mse": "identity (copy)"}[model.head]))
     o.append(" *   int  %s_argmax(const float *z);             first index of the largest logit" % N)
+    o += api_extras(N, model.head, cps is not None)
     o.append(" * AVR: define %s_USE_PROGMEM to keep weights%s in flash (pgm_read_float)." % (N, " and vocabulary" if cps is not None else ""))
     o.append(" */")
     o.append("#ifndef TINYRNN_%s_H" % G)
@@ -291,8 +300,7 @@ def header(
         o.append("};")
     o.append("")
     o.append(_RUNTIME.replace("HEADCODE", _OUTPUT[model.head]).replace("NAME", N))
-    if cps is not None:
-        o.append(_VOCAB_AT.replace("NAME", N))
+    o.append(runtime_extras(N, model.head, cps is not None))
     o.append("#endif /* TINYRNN_%s_H */" % G)
     return "\n".join(o) + "\n"
 
@@ -415,6 +423,32 @@ NAME_API_ void NAME_output(const float *z, float *y)
 """,
 }
 
+
+def api_extras(N: str, head: str, has_vocab: bool) -> "List[str]":
+    """The API-block comment lines for the runtime pieces that depend on head and vocabulary."""
+    o = []
+    if has_vocab:
+        o.append(" *   uint32_t %s_vocab_at(int token);         code point of a token, 0xFFFFFFFF if out of range" % N)
+        o.append(" *   int  %s_token_of(uint32_t code_point);   token of a character, -1 if not in the vocabulary" % N)
+    if head == "softmax":
+        o.append(" *   uint64_t %s_rng_next(uint64_t *rng);     SplitMix64: the stream of Python's Rng(seed)" % N)
+        o.append(" *   int  %s_sample(const float *z, float temperature, uint64_t *rng);" % N)
+        o.append(" *        a token drawn from softmax(z / temperature) by inverse CDF, the rule and the")
+        o.append(" *        stream of `tinyrnn sample --seed S` (set *rng = S); temperature <= 0: argmax")
+    o.append(" * %s_state_t is a plain struct: copy it to snapshot the model, copy it back to restore." % N)
+    return o
+
+
+def runtime_extras(N: str, head: str, has_vocab: bool) -> str:
+    """The C of those pieces (one copy for every exporter that writes a C header)."""
+    parts = []
+    if has_vocab:
+        parts += [_VOCAB_AT, _TOKEN_OF]
+    if head == "softmax":
+        parts += [_RNG_NEXT, _SAMPLE]
+    return "\n".join(p.replace("NAME", N) for p in parts)
+
+
 _VOCAB_AT = """\
 /* Code point of token id `token`, or 0xFFFFFFFF if it is out of range. */
 NAME_API_ uint32_t NAME_vocab_at(int token)
@@ -424,8 +458,66 @@ NAME_API_ uint32_t NAME_vocab_at(int token)
 }
 """
 
+_TOKEN_OF = """\
+/* Token id of Unicode code point `code_point`, or -1 if it is not in the vocabulary. */
+NAME_API_ int NAME_token_of(uint32_t code_point)
+{
+    int k;
+    for (k = 0; k < NAME_X_S; ++k)
+        if ((uint32_t)NAME_RD32_(NAME_vocab + k) == code_point) return k;
+    return -1;
+}
+"""
 
-def header_from_checkpoint(ckpt: "Any", name: str = "model", progmem: bool = False, source: "Optional[str]" = None) -> str:
+_RNG_NEXT = """\
+/* SplitMix64, the generator of tinyrnn.core.rng.Rng: *rng = seed gives Python's stream. */
+NAME_API_ uint64_t NAME_rng_next(uint64_t *rng)
+{
+    uint64_t z = (*rng += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+"""
+
+_SAMPLE = """\
+/* A token drawn from softmax(z / temperature) with one draw of *rng, the rule of
+   tinyrnn.workflow.sample.draw: e[k] = exp((z[k] - max z) / temperature),
+   u = uniform * sum(e), the first k whose running sum of e exceeds u (the last
+   token if rounding leaves none). The uniform is the top 24 bits of the 64-bit
+   draw (Python's uniform() takes the top 53: they differ by less than 2^-24),
+   and e, the sum and the running sum are float (float32 on every target; AVR's
+   double is float anyway): a draw agrees with Python's unless a cumulative
+   probability lies within ~1e-6 of u. exp is computed twice per token instead
+   of keeping Y floats on the stack. temperature <= 0 or NaN: argmax, no draw
+   (Python: 0 is greedy, negative is an error); temperature so small that
+   1/temperature overflows float (< 2.9e-39): argmax after one draw. */
+NAME_API_ int NAME_sample(const float *z, float temperature, uint64_t *rng)
+{
+    int k, best;
+    float m, inv, u, sum = 0.0f, acc = 0.0f;
+    if (!(temperature > 0.0f)) return NAME_argmax(z);
+    inv = 1.0f / temperature;
+    if (!(inv <= 3.40282347e38f)) { /* 1/temperature overflows float: the limit is argmax */
+        (void)NAME_rng_next(rng);     /* still one draw, so the stream stays in step with Python's */
+        return NAME_argmax(z);
+    }
+    best = NAME_argmax(z);
+    m = z[best];
+    for (k = 0; k < NAME_Y_S; ++k) sum += expf((z[k] - m) * inv);
+    u = (float)(uint32_t)(NAME_rng_next(rng) >> 40) * (1.0f / 16777216.0f) * sum;
+    for (k = 0; k < NAME_Y_S; ++k) {
+        acc += expf((z[k] - m) * inv);
+        if (u < acc) return k;
+    }
+    return NAME_Y_S - 1;
+}
+"""
+
+
+def header_from_checkpoint(
+    ckpt: "Any", name: str = "model", progmem: bool = False, source: "Optional[str]" = None, filename: "Optional[str]" = None
+) -> str:
     """The header for a loaded ``tinyrnn.checkpoint.Checkpoint``."""
     return header(
         ckpt.model,
@@ -436,4 +528,5 @@ def header_from_checkpoint(ckpt: "Any", name: str = "model", progmem: bool = Fal
         metrics=ckpt.metrics,
         progmem=progmem,
         source=source,
+        filename=filename,
     )
