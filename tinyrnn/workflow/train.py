@@ -29,6 +29,7 @@ import math
 import time
 
 from .checkpoint import Checkpoint
+from .guard import BlowUpGuard
 from ..core.diagnostics import diagnostics, update_ratio
 from ..core.model import RNN, argmax
 from ..core.optim import Optimizer, clip_elementwise, clip_global_norm, grad_norm, make_optimizer
@@ -359,6 +360,7 @@ class Trainer:
         self.vocab = vocab
         self.metrics = {}  # type: Dict[str, Any]
         self.total = cfg["steps"] if cfg.get("epochs") is None else cfg["epochs"] * task.chunks_per_epoch()
+        self.guard = BlowUpGuard(cfg)  # finite blow-ups (guard.py)
 
     def checkpoint(self) -> Checkpoint:
         return Checkpoint(
@@ -411,6 +413,7 @@ class Trainer:
                     raise Diverged("the update made a parameter non-finite (gradient norm %.4g)" % norm)
             except (Diverged, OverflowError) as e:
                 return Result("diverged", self.step, divergence_message(step, str(e), cfg))
+            self.guard.start(loss / (1 if last_only else len(xs)))
             self.step = step
             loss_sum += loss
             target_sum += 1 if last_only else len(xs)
@@ -436,13 +439,28 @@ class Trainer:
                 )
                 if task.kind == "text":
                     rec["train_bpc"] = rec["train_loss"] / LN2
-                self.metrics = rec
-                hooks.log(rec)
+                why = self.guard.check(rec)
+                if why is None:
+                    self.metrics = rec
+                    hooks.log(rec)
+                else:
+                    return Result("diverged", self.step, divergence_message(step, why, cfg))
                 loss_sum, target_sum = 0.0, 0
                 t_mark, mark_step = time.monotonic(), step
             if step % ckpt_every == 0 or step == self.total:
-                hooks.checkpoint(self)
+                if self.guard.suspect or self._blown(loss_sum, target_sum, xs, targets, h0, last_only):
+                    if step == self.total:  # never end on parameters the guard doubts
+                        return Result("diverged", self.step, divergence_message(step, "the loss is far above the starting loss at the end", cfg))
+                else:
+                    hooks.checkpoint(self)
         return Result("done", self.step)
+
+    def _blown(self, loss_sum: float, target_sum: int, xs: "Any", targets: "Any", h0: "Any", last_only: bool) -> bool:
+        """Before a checkpoint: is the running loss, or the loss of the updated parameters on the last chunk, a blow-up?"""
+        if target_sum and self.guard.is_bad(loss_sum / target_sum):
+            return True
+        after = self.model.forward(xs, targets, h0=h0, last_only=last_only)
+        return self.guard.is_bad(after / (1 if last_only else len(xs)))
 
 
 def divergence_message(step: int, what: str, cfg: "Dict[str, Any]") -> str:
