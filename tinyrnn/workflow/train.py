@@ -440,11 +440,10 @@ class Trainer:
                 if task.kind == "text":
                     rec["train_bpc"] = rec["train_loss"] / LN2
                 why = self.guard.check(rec)
-                if why is None:
-                    self.metrics = rec
-                    hooks.log(rec)
-                else:
+                hooks.log(rec)
+                if why is not None:
                     return Result("diverged", self.step, divergence_message(step, why, cfg))
+                self.metrics = rec
                 loss_sum, target_sum = 0.0, 0
                 t_mark, mark_step = time.monotonic(), step
             if step % ckpt_every == 0 or step == self.total:
