@@ -205,7 +205,7 @@ class RNN:
             for t in range(n):
                 tok = xs[t]
                 if not isinstance(tok, int) and _is_token(tok):
-                    tok = tok.__index__()  # a NumPy integer
+                    tok = tok.__index__()  # type: ignore[attr-defined]  # a NumPy integer
                 if not isinstance(tok, int) or isinstance(tok, bool):
                     raise ValueError("input[%d] is %r; token inputs must all be integers" % (t, tok))
                 if tok < 0 or tok >= X:

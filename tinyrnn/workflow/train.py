@@ -25,6 +25,7 @@ Losses are reported per target (per character for text): nats, and bits
 (nats / ln 2) for text.
 """
 
+import json
 import math
 import time
 
@@ -149,10 +150,18 @@ class TextTask:
     def load_state(self, d: "Dict[str, Any]", H: int) -> None:
         if d.get("task") != "text":
             raise ValueError("checkpoint's train_state is not for a text task")
-        self.epoch, self.pos = int(d["epoch"]), int(d["pos"])
+        self.epoch, self.pos = _count(d, "epoch"), _count(d, "pos")
         if not 0 <= self.pos <= len(self.train):
             raise ValueError("pos %d is outside the training text (%d characters)" % (self.pos, len(self.train)))
         self.hprev = _state(d.get("hprev"), H)
+
+
+def _count(d: "Dict[str, Any]", key: str) -> int:
+    """``d[key]`` as a count: an integer >= 0 (not a float, not a bool), or ValueError naming it."""
+    v = d[key]
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise ValueError("%s = %s is not an integer >= 0" % (key, json.dumps(v)[:40]))
+    return v
 
 
 def _state(h: "Any", H: int) -> "Optional[List[float]]":
@@ -261,12 +270,16 @@ class SeqTask:
     def load_state(self, d: "Dict[str, Any]", H: int) -> None:
         if d.get("task") != "seq":
             raise ValueError("checkpoint's train_state is not for a sequence task")
-        self.epoch, self.index, self.sub = int(d["epoch"]), int(d["index"]), int(d["sub"])
-        self.order = [int(i) for i in d["order"]]
-        if self.epoch > 0 and sorted(self.order) != list(range(len(self.train))):
-            raise ValueError("order is not a permutation of the %d training sequences" % len(self.train))
-        if not 0 <= self.index <= len(self.train) or self.sub < 0:
-            raise ValueError("index %d / sub %d out of range" % (self.index, self.sub))
+        self.epoch, self.index, self.sub = _count(d, "epoch"), _count(d, "index"), _count(d, "sub")
+        order = d["order"]
+        n = len(self.train)
+        if not isinstance(order, list) or (order and sorted(order) != list(range(n))):  # [] before the first epoch
+            raise ValueError("order is not a permutation of the %d training sequences" % n)
+        self.order = order
+        if not self.index <= n or (self.index < n and not order):
+            raise ValueError("index %d out of range" % self.index)
+        if self.sub and (self.index >= n or self.sub >= len(_chunks(self.train[order[self.index]], self.T))):
+            raise ValueError("sub %d is past the chunks of the current sequence" % self.sub)
         self.hprev = _state(d.get("hprev"), H)
 
 
