@@ -283,6 +283,7 @@ def run(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(text, flush=True)
 
+    check_data_not_output(out, args.file)  # before reading it
     trainer, data, cfg = build(args, say)
     try:
         os.makedirs(out, exist_ok=True)
