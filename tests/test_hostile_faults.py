@@ -388,3 +388,14 @@ def test_healthy_training_is_not_stopped_by_the_guard(tmp_path, capsys):  # type
     text.write_text(TEXT * 4, encoding="utf-8")
     status, _, err = call(capsys, ["train", str(text), "--out", str(tmp_path / "o"), "--steps", "60", "--lr", "0.05"] + SMALL)
     assert status == 0, err
+
+
+@pytest.mark.parametrize("target", ["/dev/stdout", "-"])
+def test_export_to_stdout_in_a_pipe(trained, tmp_path, target):  # type: ignore[no-untyped-def]
+    ck = write_json(tmp_path / "m.json", trained["ck"])
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    r = subprocess.run([sys.executable, "-m", "tinyrnn", "export", ck, "-o", target, "--name", "piped"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("/* piped.h") and r.stdout.rstrip().endswith("#endif /* TINYRNN_piped_H */")
+    assert "Traceback" not in r.stderr

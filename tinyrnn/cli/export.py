@@ -38,6 +38,6 @@ def run(args: argparse.Namespace) -> int:
     print(
         "%s: %s  X=%d H=%d Y=%d  %d parameters, %d bytes of weights"
         % (args.output, name, m.X, m.H, m.Y, m.num_params, 4 * m.num_params),
-        file=sys.stderr if args.output == "-" else sys.stdout,
+        file=sys.stderr if args.output in ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1") else sys.stdout,
     )
     return 0
