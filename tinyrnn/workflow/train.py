@@ -471,7 +471,10 @@ class Trainer:
         """Before a checkpoint: is the running loss, or the loss of the updated parameters on the last chunk, a blow-up?"""
         if target_sum and self.guard.is_bad(loss_sum / target_sum):
             return True
-        after = self.model.forward(xs, targets, h0=h0, last_only=last_only)
+        try:
+            after = self.model.forward(xs, targets, h0=h0, last_only=last_only)
+        except (OverflowError, ValueError):
+            return True
         return self.guard.is_bad(after / (1 if last_only else len(xs)))
 
 
