@@ -45,7 +45,7 @@ MAX_INT_DIGITS = 40  # no integer tinyrnn reads needs more (a 64-bit state has 2
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-DIRECT_PREFIXES = ("/dev/", "/proc/")  # written in place, never replaced by a rename
+FD_LINKS = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/")  # names of open descriptors: written in place
 
 
 class FileError(ValueError):
@@ -209,6 +209,11 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
+def _fd_link(path: str) -> bool:
+    p = os.path.abspath(path)
+    return p in FD_LINKS[:2] or p.startswith(FD_LINKS[2:])
+
+
 def _write_direct(path: str, data: bytes) -> None:
     """Write into an existing non-regular file (device, FIFO, /dev/stdout) in place."""
     try:
@@ -246,7 +251,7 @@ def write_file(path: str, data: "Union[str, bytes]", inputs: "Iterable[Optional[
         raise FileError("%s: cannot write (%s)" % (path, _why(e)))
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise FileError("%s: is a directory, not a file" % path)
-    if st is not None and (not stat.S_ISREG(st.st_mode) or os.path.abspath(path).startswith(DIRECT_PREFIXES)):
+    if st is not None and (not stat.S_ISREG(st.st_mode) or _fd_link(path)):
         _write_direct(path, raw)
         return
     target = os.path.realpath(path)  # a symlink is written through: its target is replaced, the link stays
