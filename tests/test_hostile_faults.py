@@ -399,3 +399,17 @@ def test_export_to_stdout_in_a_pipe(trained, tmp_path, target):  # type: ignore[
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("/* piped.h") and r.stdout.rstrip().endswith("#endif /* TINYRNN_piped_H */")
     assert "Traceback" not in r.stderr
+
+
+def test_metrics_symlink_in_out_is_refused_and_its_target_untouched(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    text = tmp_path / "t.txt"
+    text.write_text(TEXT, encoding="utf-8")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    out = tmp_path / "o"
+    out.mkdir()
+    os.symlink(str(victim), str(out / "metrics.jsonl"))
+    status, _, err = call(capsys, ["train", str(text), "--out", str(out), "--steps", "2"] + SMALL)
+    assert status == 2 and "metrics.jsonl: is a symlink" in err and err.count("\n") == 1, err
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    assert sorted(os.listdir(str(out))) == ["metrics.jsonl"]

@@ -56,6 +56,8 @@ class MetricsLog:
 
     def __init__(self, out: str, resume: "Optional[str]", step: int) -> None:
         self.path = os.path.join(out, "metrics.jsonl")
+        if os.path.islink(self.path):  # appended with O_NOFOLLOW: refuse before anything is written
+            raise FileError("%s: is a symlink; refusing to write metrics through it" % self.path)
         self.records = []  # type: List[Dict[str, Any]]
         lines = []  # type: List[str]
         if resume is None:
