@@ -7,6 +7,7 @@ message on stderr and exit status 2, never a traceback.
 """
 
 import argparse
+import os
 import sys
 
 TYPE_CHECKING = False
@@ -20,6 +21,7 @@ from . import gradcheck as _gradcheck
 from . import info as _info
 from . import sample as _sample
 from . import train as _train
+from ..workflow import limits
 
 COMMANDS = [_gradcheck, _train, _sample, _eval, _info, _export]
 
@@ -34,7 +36,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for mod in COMMANDS:
         mod.add_parser(sub)
+    for p in sub.choices.values():
+        p.add_argument(
+            "--limit", action="append", metavar="NAME=VALUE",
+            help="raise a resource limit: X, Y, H, T, params or memory (e.g. --limit H=8192 --limit memory=16G); see docs/training.md",
+        )
     return parser
+
+
+def one_line(e: BaseException) -> str:
+    """The message of ``e`` on one line (a path or value with a newline in it is shown escaped)."""
+    text = str(e)
+    if "\n" in text or "\r" in text:
+        text = text.replace("\r", "\\r").replace("\n", "\\n")
+    return text
 
 
 def main(argv: "Optional[List[str]]" = None) -> int:
@@ -44,9 +59,19 @@ def main(argv: "Optional[List[str]]" = None) -> int:
         parser.print_help()
         return 2
     try:
+        limits.configure(getattr(args, "limit", None))
         return int(args.func(args))
-    except (UsageError, ValueError, OSError) as e:
-        print("tinyrnn %s: error: %s" % (args.command, e), file=sys.stderr)
+    except BrokenPipeError:  # e.g. `tinyrnn info m.json | head`: the reader left, nothing to report
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141
+    except (UsageError, ValueError, OSError, OverflowError) as e:
+        print("tinyrnn %s: error: %s" % (args.command, one_line(e)), file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("tinyrnn %s: error: out of memory; use smaller sizes or files (limits: see --limit)" % args.command, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("tinyrnn %s: interrupted" % args.command, file=sys.stderr)

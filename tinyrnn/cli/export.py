@@ -2,16 +2,19 @@
 
 import argparse
 import os
+import sys
 
 from ..workflow import checkpoint
 from ..export.c import check_name, header_from_checkpoint
-from ..workflow.fileio import atomic_write_text
+from ..workflow.fileio import check_not_input, write_file
 from ..export.arduino import check_directory, write_library
 from ..workflow.datasets import is_sequence_file, read_sequences
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, List, Optional
+
+STDOUT_PATHS = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -26,7 +29,10 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     )
     p.add_argument("checkpoint", metavar="CKPT", help="checkpoint file (tinyrnn train)")
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("-o", "--output", metavar="FILE", help="header to write, e.g. model.h")
+    where.add_argument(
+        "-o", "--output", metavar="FILE",
+        help="header to write, e.g. model.h (- for standard output; a symlink is written through; never one of the inputs)",
+    )
     add_arduino_option(where)
     p.add_argument("--name", default="model", help="C identifier prefixing every name in the header (default: model)")
     p.add_argument(
@@ -41,15 +47,17 @@ def run(args: argparse.Namespace) -> int:
     name = check_name(args.name)  # before the (possibly slow) load
     if getattr(args, "arduino", None) is not None:
         return run_arduino(args, name)
+    to_stdout = args.output in STDOUT_PATHS
+    check_not_input(args.output, [args.checkpoint])
     ckpt = checkpoint.load(args.checkpoint)
-    text = header_from_checkpoint(
-        ckpt, name=name, progmem=args.progmem, source=os.path.basename(args.checkpoint), filename=os.path.basename(args.output)
-    )
-    atomic_write_text(args.output, text, encoding="ascii")
+    filename = name + ".h" if to_stdout else os.path.basename(args.output)
+    text = header_from_checkpoint(ckpt, name=name, progmem=args.progmem, source=os.path.basename(args.checkpoint), filename=filename)
+    write_file(args.output, text, [args.checkpoint], encoding="ascii")
     m = ckpt.model
     print(
         "%s: %s  X=%d H=%d Y=%d  %d parameters, %d bytes of weights"
-        % (args.output, name, m.X, m.H, m.Y, m.num_params, 4 * m.num_params)
+        % (args.output, name, m.X, m.H, m.Y, m.num_params, 4 * m.num_params),
+        file=sys.stderr if to_stdout else sys.stdout,
     )
     return 0
 

@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from ..workflow.checkpoint import load
-from ..workflow.sample import sample_text
+from ..workflow.sample import check_temperature, iter_text
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -25,11 +25,18 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
 def run(args: argparse.Namespace) -> int:
     if args.length < 0:
         raise ValueError("--length must be >= 0, got %d" % args.length)
-    if not args.temperature >= 0.0 or args.temperature == float("inf"):
-        raise ValueError("--temperature must be a finite number >= 0, got %r" % args.temperature)
+    try:
+        check_temperature(args.temperature)
+    except ValueError as e:
+        raise ValueError("--%s" % e)
     ckpt = load(args.checkpoint)
     if ckpt.vocab is None or ckpt.model.head != "softmax":
         raise ValueError("%s: not a character model (no vocabulary / %s head); sample needs one from tinyrnn train on text" % (args.checkpoint, ckpt.model.head))
-    text = sample_text(ckpt.model, ckpt.vocab, args.length, args.temperature, args.prime, args.seed)
-    sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
+    last = ""
+    for piece in iter_text(ckpt.model, ckpt.vocab, args.length, args.temperature, args.prime, args.seed):
+        sys.stdout.write(piece)  # streamed: memory stays flat however long the sample
+        sys.stdout.flush()
+        last = piece[-1:] or last
+    if last != "\n":
+        sys.stdout.write("\n")
     return 0

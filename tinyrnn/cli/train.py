@@ -6,7 +6,6 @@ panel line) and ``report.svg`` into ``--out``.
 
 import argparse
 import hashlib
-import json
 import os
 import signal
 import sys
@@ -14,7 +13,9 @@ import time
 
 from ..workflow.checkpoint import Checkpoint, load, save
 from ..workflow.datasets import DataError, Vocab, decode_utf8, is_sequence_file, parse_sequences, read_bytes, targets_for_head, unigram_loss
-from ..workflow.fileio import atomic_write_text
+from ..workflow.fileio import lock_dir, same_file, unlock_dir, write_file
+from ..workflow.limits import check_model
+from ..workflow.outdir import MetricsLog, check_data_not_output, check_saved_config
 from ..core.heads import HEADS
 from ..core.init import SCHEMES, init_params
 from ..core.model import RNN
@@ -26,7 +27,7 @@ from .progress import Progress, fmt_duration
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Optional, TextIO, Tuple
+    from typing import Any, Dict, List, Optional, Tuple
 
 BUNDLED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "shakespeare.txt")
 BUNDLED_NAME = "bundled corpus (Shakespeare, Coriolanus I.i-iii)"
@@ -127,7 +128,7 @@ PANEL_HEADER = "%7s %8s %8s %6s %5s %9s %9s %9s %9s %7s" % (
 
 
 class CliHooks(Hooks):
-    def __init__(self, out: str, metrics: "TextIO", progress: "Optional[Progress]", printer: "Any") -> None:
+    def __init__(self, out: str, metrics: "MetricsLog", progress: "Optional[Progress]", printer: "Any") -> None:
         self.out = out
         self.metrics = metrics
         self.progress_line = progress
@@ -142,8 +143,7 @@ class CliHooks(Hooks):
 
     def log(self, record: "Dict[str, Any]") -> None:
         self.printer(fmt_record(record))
-        self.metrics.write(json.dumps(record, allow_nan=False, sort_keys=True) + "\n")
-        self.metrics.flush()
+        self.metrics.append(record)  # one appended line per record
         self.records.append(record)
 
     def checkpoint(self, trainer: Trainer) -> None:
@@ -155,24 +155,7 @@ class CliHooks(Hooks):
 
 
 def write_report(out: str, records: "List[Dict[str, Any]]", title: str, baseline: "Optional[float]" = None) -> None:
-    atomic_write_text(os.path.join(out, "report.svg"), render(records, title, baseline))
-
-
-def read_metrics(path: str, upto: int) -> "List[Dict[str, Any]]":
-    """Records of an earlier run with step <= upto (for a resumed run's report); bad lines are dropped."""
-    out = []  # type: List[Dict[str, Any]]
-    try:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    r = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(r, dict) and isinstance(r.get("step"), int) and r["step"] <= upto:
-                    out.append(r)
-    except (OSError, UnicodeDecodeError):
-        return []
-    return out
+    write_file(os.path.join(out, "report.svg"), render(records, title, baseline))
 
 
 # ------------------------------------------------------- overwrite guard
@@ -207,12 +190,18 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
         cfg = dict(ckpt.config)
         if "data_sha256" not in cfg or "format" not in cfg:
             raise ValueError("%s: checkpoint has no training config to resume from (field 'config')" % args.resume)
+        check_saved_config(cfg, args.resume, DEFAULTS, FIXED_ON_RESUME)
+        try:
+            check_config(cfg)
+        except ValueError as e:
+            raise ValueError("%s: field 'config' is invalid: %s" % (args.resume, e))
         for k in FIXED_ON_RESUME:
             if k in given and given[k] != cfg.get(k) and not (k == "format" and given[k] == "auto"):
                 raise ValueError("--%s cannot change on --resume (the checkpoint has %r)" % (k.replace("_", "-"), cfg.get(k)))
         for k, v in given.items():
             if k not in FIXED_ON_RESUME:
                 cfg[k] = v
+        check_config(cfg)
         path = args.file if args.file is not None else cfg.get("data")
         data = load_data(path, cfg["format"])
         if data.sha256 != cfg["data_sha256"]:
@@ -220,6 +209,7 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
     else:
         cfg = dict(DEFAULTS)
         cfg.update(given)
+        check_config(cfg)  # before the options size anything
         data = load_data(args.file, given.get("format", "auto"))
         cfg["format"] = data.format
         cfg["data"] = None if args.file is None else os.path.abspath(args.file)
@@ -288,6 +278,11 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
         trainer = Trainer(model, task, cfg, rng, opt, ckpt.step, input_kind, vocab_list)
         trainer.metrics = dict(ckpt.metrics)
     else:
+        T_label = "--seq-length" if "seq_length" in given or data.format == "text" else "T (the longest sequence; set --seq-length)"
+        check_model(
+            [("X", X, "X (inputs of the data)"), ("H", cfg["hidden"], "--hidden"), ("Y", Y, "Y (outputs of the data)"), ("T", cfg["seq_length"], T_label)],
+            data.name, 1 if cfg["optimizer"] != "adam" else 2,
+        )
         model = RNN(X, cfg["hidden"], Y, cfg["seq_length"], cfg["head"])
         rng = init_params(model, cfg["seed"], cfg["init"], cfg["init_scale"])
         trainer = Trainer(model, task, cfg, rng, None, 0, input_kind, vocab_list)
@@ -306,6 +301,7 @@ def run(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(text, flush=True)
 
+    check_data_not_output(out, args.file)  # before reading it
     trainer, data, cfg = build(args, say)
     if not getattr(args, "force", False):
         refuse_overwrite(os.path.join(out, "model.json"), cfg, args.resume)
@@ -313,18 +309,27 @@ def run(args: argparse.Namespace) -> int:
         os.makedirs(out, exist_ok=True)
     except OSError as e:
         raise OSError("cannot create output directory %s (%s)" % (out, e.strerror or e))
+    check_data_not_output(out, data.path)
+    lock = lock_dir(out)  # a second trainer on this --out refuses; released at exit
+    try:
+        return _run_locked(args, out, t0, trainer, data, cfg, say)
+    finally:
+        unlock_dir(out, lock)
+
+
+def _run_locked(args: argparse.Namespace, out: str, t0: float, trainer: Trainer, data: Data, cfg: "Dict[str, Any]", say: "Any") -> int:
     metrics_path = os.path.join(out, "metrics.jsonl")
     ckpt_path = os.path.join(out, "model.json")
-    # a resumed run's report and metrics.jsonl continue the earlier run's (read next to the checkpoint)
-    earlier = read_metrics(os.path.join(os.path.dirname(os.path.abspath(args.resume)), "metrics.jsonl"), trainer.step) if args.resume else []
+    # a resumed run's metrics.jsonl continues the earlier run's: records up to the checkpoint's step
+    metrics = MetricsLog(out, args.resume, trainer.step)
     progress = None if args.quiet else Progress(sys.stdout)
     printer = progress.println if progress is not None else say
     title = "tinyrnn train: %s" % data.name
-    with open(metrics_path, "w", encoding="utf-8") as metrics:
-        for r in earlier:
-            metrics.write(json.dumps(r, sort_keys=True) + "\n")
+    try:
         hooks = CliHooks(out, metrics, progress, printer)
-        hooks.records = list(earlier)
+        hooks.records = list(metrics.records)
+        if args.resume and same_file(args.resume, ckpt_path):
+            hooks.saved_step = trainer.step  # the checkpoint we resumed from is the last good one
         say(PANEL_HEADER)
 
         def on_sigint(signum: int, frame: "Any") -> None:
@@ -337,6 +342,8 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGINT, old)
             if progress is not None:
                 progress.clear()
+    finally:
+        metrics.close()
     base = cfg.get("unigram_loss")
     write_report(out, hooks.records, title, base if isinstance(base, float) else None)
     elapsed = time.monotonic() - t0
@@ -345,6 +352,9 @@ def run(args: argparse.Namespace) -> int:
         print("tinyrnn train: error: %s. Nothing was saved after the failure: %s." % (result.message, where), file=sys.stderr)
         return 1
     if result.status == "interrupted":
+        if trainer.guard.suspect:  # do not save parameters the divergence guard doubts
+            say("interrupted at step %d while the loss was far above its start: not saved" % trainer.step)
+            return 130
         save(ckpt_path, trainer.checkpoint())
         say("interrupted at step %d: saved %s; continue with: tinyrnn train --resume %s" % (trainer.step, ckpt_path, ckpt_path))
         return 130

@@ -86,6 +86,13 @@ def _finite_floats(what: str, values: "Sequence[float]", count: int) -> "List[fl
     return out
 
 
+def _is_token(v: object) -> bool:
+    """An integer token id: an int (not a bool) or an integer type such as NumPy's (it has ``__index__``)."""
+    if isinstance(v, int):
+        return not isinstance(v, bool)
+    return not isinstance(v, (float, str, bytes, list, tuple, dict)) and hasattr(v, "__index__")
+
+
 class RNN:
     """A vanilla tanh RNN with fixed dimensions X, H, Y and at most T steps.
 
@@ -183,16 +190,22 @@ class RNN:
         if n > T:
             raise ValueError("input has %d steps, more than T=%d" % (n, T))
         first = xs[0]
-        self.dense = not isinstance(first, int)
+        self.dense = not _is_token(first)
         if self.dense:
             for t in range(n):
                 xt = xs[t]
-                if isinstance(xt, (int, float)):
-                    raise ValueError("input[%d] is a number; expected a vector of %d floats (or use token ids throughout)" % (t, X))
-                self.x[t * X : (t + 1) * X] = _finite_floats("input[%d]" % t, xt, X)
+                if isinstance(xt, (int, float, str, bytes, dict)):
+                    raise ValueError("input[%d] is %r; expected a vector of %d floats (or use token ids throughout)" % (t, xt, X))
+                row = _finite_floats("input[%d]" % t, xt, X)
+                for k, v in enumerate(xt):
+                    if type(v) is not float and isinstance(v, (bool, str, bytes)):
+                        raise ValueError("input[%d][%d] is %r; expected a number" % (t, k, v))
+                self.x[t * X : (t + 1) * X] = row
         else:
             for t in range(n):
                 tok = xs[t]
+                if not isinstance(tok, int) and _is_token(tok):
+                    tok = tok.__index__()  # type: ignore[attr-defined]  # a NumPy integer
                 if not isinstance(tok, int) or isinstance(tok, bool):
                     raise ValueError("input[%d] is %r; token inputs must all be integers" % (t, tok))
                 if tok < 0 or tok >= X:

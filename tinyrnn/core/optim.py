@@ -42,6 +42,13 @@ class Optimizer:
     def step(self, params: "List[float]", grads: "List[float]") -> None:
         raise NotImplementedError
 
+    def _check(self, params: "List[float]", grads: "List[float]") -> None:
+        if len(params) != self.size or len(grads) != self.size:
+            raise ValueError(
+                "%s optimiser was made for %d parameters, got params of %d and grads of %d"
+                % (self.name, self.size, len(params), len(grads))
+            )
+
     def state_dict(self) -> "State":
         d = {"name": self.name, "lr": self.lr, "t": self.t}  # type: State
         for b in self.buffers:
@@ -74,6 +81,7 @@ class SGD(Optimizer):
         self.v = [0.0] * size
 
     def step(self, params: "List[float]", grads: "List[float]") -> None:
+        self._check(params, grads)
         self.t += 1
         lr, mu = self.lr, self.momentum
         if mu == 0.0:
@@ -94,6 +102,7 @@ class Adagrad(Optimizer):
         self.mem = [0.0] * size
 
     def step(self, params: "List[float]", grads: "List[float]") -> None:
+        self._check(params, grads)
         self.t += 1
         lr, eps, mem = self.lr, self.eps, self.mem
         mem[:] = [m + g * g for m, g in zip(mem, grads)]
@@ -113,6 +122,7 @@ class Adam(Optimizer):
         self.v = [0.0] * size
 
     def step(self, params: "List[float]", grads: "List[float]") -> None:
+        self._check(params, grads)
         self.t += 1
         b1, b2, eps = self.beta1, self.beta2, self.eps
         c1, c2 = 1.0 - b1, 1.0 - b2

@@ -32,6 +32,7 @@ import tempfile
 
 from .. import __version__
 from .c import ExportError, c_float, check_name, comment_text, header_from_checkpoint, vocab_code_points
+from ..workflow.fileio import write_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -187,8 +188,7 @@ def write_library(
         for rel, text in files.items():
             path = os.path.join(tmp, rel)
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w", encoding="ascii", newline="\n") as f:
-                f.write(text)
+            write_file(path, text, encoding="ascii")
         os.chmod(tmp, 0o755)
         if os.path.isdir(target):
             os.rmdir(target)  # checked empty above

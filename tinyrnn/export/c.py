@@ -200,7 +200,7 @@ def header(
     macs = macs_per_step(model, dense)
     vocab_bytes = 4 * X if cps is not None else 0
     loss = eval_loss(metrics)
-    G = N.upper()
+    G = N  # the include guard keeps the name's case: kws and KWS are two models
 
     o = []  # type: List[str]
     o.append("/* %s -- tinyrnn %s export of a vanilla tanh RNN. Generated file: do not edit." % (comment_text(filename or N + ".h"), __version__))
@@ -209,6 +209,8 @@ def header(
         o.append(" * source: %s" % comment_text(source))
     o.append(" * head: %s   input: %s   X=%d H=%d Y=%d   parameters: %d" % (model.head, input_kind, X, H, Y, L.size))
     if step is not None:
+        if not 0 <= int(step) < 1 << 63:
+            raise ExportError("training step %d does not fit a C long long" % int(step))
         o.append(" * training step: %d" % int(step))
     if loss is not None:
         o.append(" * %s: %s" % (comment_text(loss[0]), "%.9g" % loss[1]))

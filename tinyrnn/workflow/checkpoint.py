@@ -28,7 +28,8 @@ import json
 import math
 
 from .. import __version__
-from .fileio import TooLarge, atomic_write_text, read_bounded
+from .fileio import FileError, TooLarge, loads, read_bounded, write_file
+from .limits import check_model
 from ..core.heads import HEADS
 from ..core.model import RNN
 
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 FORMAT = "tinyrnn-checkpoint"
 VERSION = 1
 MAX_BYTES = 256 * 1024 * 1024
+MAX_STEP = (1 << 63) - 1  # steps are C long long in an exported header
+NON_NEGATIVE = ("v", "mem")  # Adam's second moment, Adagrad's sum of squares
 
 
 class CheckpointError(ValueError):
@@ -90,15 +93,16 @@ class Checkpoint:
         }
 
 
-def save(path: str, ckpt: Checkpoint) -> None:
-    """Write ``ckpt`` to ``path`` atomically: temp file, fsync, rename.
+def save(path: str, ckpt: Checkpoint, inputs: "Any" = ()) -> None:
+    """Write ``ckpt`` to ``path`` atomically: temp file, fsync, rename (``fileio.write_file``).
 
-    A crash at any moment leaves either the previous file or the new one.
+    A crash at any moment leaves either the previous file or the new one;
+    ``inputs`` are paths the checkpoint must not overwrite.
     """
     for k, v in enumerate(ckpt.model.params):
         if not math.isfinite(v):
             raise CheckpointError("%s: refusing to save a non-finite parameter (params[%d] = %r)" % (path, k, v))
-    atomic_write_text(path, json.dumps(ckpt.to_json(), allow_nan=False, separators=(",", ":")))
+    write_file(path, json.dumps(ckpt.to_json(), allow_nan=False, separators=(",", ":")), inputs)
 
 
 def _field(path: str, d: "Dict[str, Any]", name: str, kind: "Any", where: str = "") -> "Any":
@@ -125,8 +129,8 @@ def _check_optimizer(path: str, opt: "Any", size: int) -> None:
     if name not in ("sgd", "adagrad", "adam"):
         raise CheckpointError("%s: field 'optimizer.name' = %r is not sgd, adagrad or adam" % (path, name))
     t = _field(path, opt, "t", int, "optimizer.")
-    if t < 0:
-        raise CheckpointError("%s: field 'optimizer.t' = %d is negative" % (path, t))
+    if not 0 <= t <= MAX_STEP:
+        raise CheckpointError("%s: field 'optimizer.t' = %d is outside [0, 2**63 - 1]" % (path, t))
     lr = _field(path, opt, "lr", float, "optimizer.")
     if not (math.isfinite(lr) and lr > 0):
         raise CheckpointError("%s: field 'optimizer.lr' = %r is not a positive finite number" % (path, lr))
@@ -137,6 +141,28 @@ def _check_optimizer(path: str, opt: "Any", size: int) -> None:
             for i, x in enumerate(v):
                 if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
                     raise CheckpointError("%s: field 'optimizer.%s[%d]' = %r is not a finite number" % (path, key, i, x))
+                if key in NON_NEGATIVE and x < 0:
+                    raise CheckpointError("%s: field 'optimizer.%s[%d]' = %r is negative (a running mean of squares)" % (path, key, i, x))
+
+
+def _check_vocab(path: str, vocab: "Any", X: int, Y: int, head: str, input_kind: str) -> None:
+    """A character model: X = Y distinct single characters (no lone surrogates), softmax head, token input."""
+    if not isinstance(vocab, list):
+        raise CheckpointError("%s: field 'vocab' must be a list of characters or null" % path)
+    if len(vocab) != X:
+        raise CheckpointError("%s: field 'vocab' has %d entries, expected dims.X = %d" % (path, len(vocab), X))
+    for i, c in enumerate(vocab):
+        if not isinstance(c, str) or len(c) != 1:
+            raise CheckpointError("%s: field 'vocab[%d]' must be one character, got %s" % (path, i, json.dumps(c)[:40]))
+        if 0xD800 <= ord(c) <= 0xDFFF:
+            raise CheckpointError("%s: field 'vocab[%d]' is a lone surrogate (U+%04X), not a character" % (path, i, ord(c)))
+    if len(set(vocab)) != len(vocab):
+        raise CheckpointError("%s: field 'vocab' has duplicate entries" % path)
+    if Y != X or head != "softmax" or input_kind != "token":
+        raise CheckpointError(
+            "%s: a character model (field 'vocab') needs Y = X, a softmax head and token input; this one has X=%d Y=%d, %s head, %s input"
+            % (path, X, Y, head, input_kind)
+        )
 
 
 def load(path: str) -> Checkpoint:
@@ -147,12 +173,14 @@ def load(path: str) -> Checkpoint:
         raise CheckpointError("%s: %d bytes is too large for a checkpoint (limit %d)" % (path, e.size, MAX_BYTES))
     except UnicodeDecodeError as e:
         raise CheckpointError("%s: not UTF-8 text at byte %d, not a tinyrnn checkpoint" % (path, e.start))
+    except FileError as e:
+        raise CheckpointError(str(e))
     except OSError as e:
         raise CheckpointError("%s: cannot read checkpoint (%s)" % (path, e.strerror or e))
     if not text.strip():
         raise CheckpointError("%s: empty file, not a tinyrnn checkpoint" % path)
     try:
-        d = json.loads(text)
+        d = loads(text)
     except ValueError as e:
         raise CheckpointError("%s: not valid JSON (%s) -- truncated or not a checkpoint" % (path, e))
     return from_json(d, path)
@@ -167,8 +195,12 @@ def from_json(d: "Any", path: str = "<checkpoint>") -> Checkpoint:
     dims = _field(path, d, "dims", dict)
     X, H, Y, T = (_field(path, dims, k, int, "dims.") for k in ("X", "H", "Y", "T"))
     for k, v in (("X", X), ("H", H), ("Y", Y), ("T", T)):
-        if v < 1 or v > 1 << 20:
-            raise CheckpointError("%s: field 'dims.%s' = %d is out of range" % (path, k, v))
+        if v < 1:
+            raise CheckpointError("%s: field 'dims.%s' = %d is out of range (must be >= 1)" % (path, k, v))
+    try:  # before anything is allocated
+        check_model([(k, v, "field 'dims.%s'" % k) for k, v in (("X", X), ("H", H), ("Y", Y), ("T", T))], path)
+    except ValueError as e:
+        raise CheckpointError(str(e))
     head = _field(path, d, "head", str)
     if head not in HEADS:
         raise CheckpointError("%s: field 'head' = %r is not one of %s" % (path, head, ", ".join(HEADS)))
@@ -177,12 +209,7 @@ def from_json(d: "Any", path: str = "<checkpoint>") -> Checkpoint:
         raise CheckpointError("%s: field 'input' = %r is not 'token' or 'dense'" % (path, input_kind))
     vocab = d.get("vocab")
     if vocab is not None:
-        if not isinstance(vocab, list) or not all(isinstance(c, str) and c for c in vocab):
-            raise CheckpointError("%s: field 'vocab' must be a list of non-empty strings or null" % path)
-        if len(vocab) != X:
-            raise CheckpointError("%s: field 'vocab' has %d entries, expected dims.X = %d" % (path, len(vocab), X))
-        if len(set(vocab)) != len(vocab):
-            raise CheckpointError("%s: field 'vocab' has duplicate entries" % path)
+        _check_vocab(path, vocab, X, Y, head, input_kind)
     model = RNN(X, H, Y, T, head)
     params = _field(path, d, "params", list)
     if len(params) != model.num_params:
@@ -194,8 +221,8 @@ def from_json(d: "Any", path: str = "<checkpoint>") -> Checkpoint:
             raise CheckpointError("%s: field 'params[%d]' = %r is not a finite number" % (path, i, v))
     model.params[:] = [float(v) for v in params]
     step = _field(path, d, "step", int)
-    if step < 0:
-        raise CheckpointError("%s: field 'step' = %d is negative" % (path, step))
+    if not 0 <= step <= MAX_STEP:
+        raise CheckpointError("%s: field 'step' = %d is outside [0, 2**63 - 1]" % (path, step))
     optimizer = d.get("optimizer")
     if optimizer is not None:
         _check_optimizer(path, optimizer, model.num_params)

@@ -29,7 +29,7 @@ invalid UTF-8), raised as :class:`DataError` (a ``ValueError``).
 import json
 import math
 
-from .fileio import TooLarge, read_bounded
+from .fileio import TooLarge, loads, read_bounded
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -53,6 +53,8 @@ def read_bytes(path: str, limit: "Optional[int]" = None) -> bytes:
         raw = read_bounded(path, limit)
     except TooLarge as e:
         raise DataError("%s: %d bytes is larger than the %d byte limit" % (path, e.size, limit))
+    except ValueError as e:  # fileio.FileError: not a regular file
+        raise DataError(str(e))
     except OSError as e:
         raise DataError("%s: cannot read (%s)" % (path, e.strerror or e))
     if not raw:
@@ -175,10 +177,6 @@ def _number(v: "Any", where: str) -> float:
     return f
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError("non-finite number %s" % name)
-
-
 def parse_sequences(text: str, path: str, X: "Optional[int]" = None) -> SeqDataset:
     """Parse a JSON-lines sequence file (see the module docstring)."""
     examples = []  # type: List[SeqExample]
@@ -194,7 +192,7 @@ def parse_sequences(text: str, path: str, X: "Optional[int]" = None) -> SeqDatas
             continue
         at = "%s:%d" % (path, lineno)
         try:
-            obj = json.loads(line, parse_constant=_reject_constant)
+            obj = loads(line, finite=False)  # numbers are checked below, with their place
         except ValueError as e:
             raise DataError("%s: not valid JSON (%s)" % (at, e))
         if not isinstance(obj, dict):

@@ -25,10 +25,12 @@ Losses are reported per target (per character for text): nats, and bits
 (nats / ln 2) for text.
 """
 
+import json
 import math
 import time
 
 from .checkpoint import Checkpoint
+from .guard import BlowUpGuard
 from ..core.diagnostics import diagnostics, update_ratio
 from ..core.model import RNN, argmax
 from ..core.optim import Optimizer, clip_elementwise, clip_global_norm, grad_norm, make_optimizer
@@ -148,10 +150,18 @@ class TextTask:
     def load_state(self, d: "Dict[str, Any]", H: int) -> None:
         if d.get("task") != "text":
             raise ValueError("checkpoint's train_state is not for a text task")
-        self.epoch, self.pos = int(d["epoch"]), int(d["pos"])
+        self.epoch, self.pos = _count(d, "epoch"), _count(d, "pos")
         if not 0 <= self.pos <= len(self.train):
             raise ValueError("pos %d is outside the training text (%d characters)" % (self.pos, len(self.train)))
         self.hprev = _state(d.get("hprev"), H)
+
+
+def _count(d: "Dict[str, Any]", key: str) -> int:
+    """``d[key]`` as a count: an integer >= 0 (not a float, not a bool), or ValueError naming it."""
+    v = d[key]
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise ValueError("%s = %s is not an integer >= 0" % (key, json.dumps(v)[:40]))
+    return v
 
 
 def _state(h: "Any", H: int) -> "Optional[List[float]]":
@@ -260,12 +270,16 @@ class SeqTask:
     def load_state(self, d: "Dict[str, Any]", H: int) -> None:
         if d.get("task") != "seq":
             raise ValueError("checkpoint's train_state is not for a sequence task")
-        self.epoch, self.index, self.sub = int(d["epoch"]), int(d["index"]), int(d["sub"])
-        self.order = [int(i) for i in d["order"]]
-        if self.epoch > 0 and sorted(self.order) != list(range(len(self.train))):
-            raise ValueError("order is not a permutation of the %d training sequences" % len(self.train))
-        if not 0 <= self.index <= len(self.train) or self.sub < 0:
-            raise ValueError("index %d / sub %d out of range" % (self.index, self.sub))
+        self.epoch, self.index, self.sub = _count(d, "epoch"), _count(d, "index"), _count(d, "sub")
+        order = d["order"]
+        n = len(self.train)
+        if not isinstance(order, list) or (order and sorted(order) != list(range(n))):  # [] before the first epoch
+            raise ValueError("order is not a permutation of the %d training sequences" % n)
+        self.order = order
+        if not self.index <= n or (self.index < n and not order):
+            raise ValueError("index %d out of range" % self.index)
+        if self.sub and (self.index >= n or self.sub >= len(_chunks(self.train[order[self.index]], self.T))):
+            raise ValueError("sub %d is past the chunks of the current sequence" % self.sub)
         self.hprev = _state(d.get("hprev"), H)
 
 
@@ -359,6 +373,7 @@ class Trainer:
         self.vocab = vocab
         self.metrics = {}  # type: Dict[str, Any]
         self.total = cfg["steps"] if cfg.get("epochs") is None else cfg["epochs"] * task.chunks_per_epoch()
+        self.guard = BlowUpGuard(cfg)  # finite blow-ups (guard.py)
 
     def checkpoint(self) -> Checkpoint:
         return Checkpoint(
@@ -411,6 +426,7 @@ class Trainer:
                     raise Diverged("the update made a parameter non-finite (gradient norm %.4g)" % norm)
             except (Diverged, OverflowError) as e:
                 return Result("diverged", self.step, divergence_message(step, str(e), cfg))
+            self.guard.start(loss / (1 if last_only else len(xs)))
             self.step = step
             loss_sum += loss
             target_sum += 1 if last_only else len(xs)
@@ -436,13 +452,30 @@ class Trainer:
                 )
                 if task.kind == "text":
                     rec["train_bpc"] = rec["train_loss"] / LN2
-                self.metrics = rec
+                why = self.guard.check(rec)
                 hooks.log(rec)
+                if why is not None:
+                    return Result("diverged", self.step, divergence_message(step, why, cfg))
+                self.metrics = rec
                 loss_sum, target_sum = 0.0, 0
                 t_mark, mark_step = time.monotonic(), step
             if step % ckpt_every == 0 or step == self.total:
-                hooks.checkpoint(self)
+                if self.guard.suspect or self._blown(loss_sum, target_sum, xs, targets, h0, last_only):
+                    if step == self.total:  # never end on parameters the guard doubts
+                        return Result("diverged", self.step, divergence_message(step, "the loss is far above the starting loss at the end", cfg))
+                else:
+                    hooks.checkpoint(self)
         return Result("done", self.step)
+
+    def _blown(self, loss_sum: float, target_sum: int, xs: "Any", targets: "Any", h0: "Any", last_only: bool) -> bool:
+        """Before a checkpoint: is the running loss, or the loss of the updated parameters on the last chunk, a blow-up?"""
+        if target_sum and self.guard.is_bad(loss_sum / target_sum):
+            return True
+        try:
+            after = self.model.forward(xs, targets, h0=h0, last_only=last_only)
+        except (OverflowError, ValueError):
+            return True
+        return self.guard.is_bad(after / (1 if last_only else len(xs)))
 
 
 def divergence_message(step: int, what: str, cfg: "Dict[str, Any]") -> str:
