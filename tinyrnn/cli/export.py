@@ -1,10 +1,12 @@
-"""``tinyrnn export CKPT -o model.h``: a checkpoint as a self-contained C99 header."""
+"""``tinyrnn export CKPT -o model.h``: a checkpoint as a self-contained C99 header
+(or, with ``--format micropython``, as a standalone MicroPython module)."""
 
 import argparse
 import os
 
 from ..workflow import checkpoint
 from ..export.c import check_name, header_from_checkpoint
+from ..export import micropython
 from ..workflow.fileio import atomic_write_text
 
 
@@ -17,7 +19,13 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
         "allocation-free runtime (NAME_reset, NAME_step, NAME_step_token, NAME_output, NAME_argmax).",
     )
     p.add_argument("checkpoint", metavar="CKPT", help="checkpoint file (tinyrnn train)")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="header to write, e.g. model.h")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="header to write, e.g. model.h (micropython: NAME.py)")
+    p.add_argument(
+        "--format",
+        choices=("c", "micropython"),
+        default="c",
+        help="c: a C99 header (default); micropython: one standalone module NAME.py (compile it with mpy-cross for a .mpy)",
+    )
     p.add_argument("--name", default="model", help="C identifier prefixing every name in the header (default: model)")
     p.add_argument(
         "--progmem",
@@ -28,6 +36,8 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format == "micropython":
+        return run_micropython(args)
     name = check_name(args.name)  # before the (possibly slow) load
     ckpt = checkpoint.load(args.checkpoint)
     text = header_from_checkpoint(ckpt, name=name, progmem=args.progmem, source=os.path.basename(args.checkpoint))
@@ -36,5 +46,20 @@ def run(args: argparse.Namespace) -> int:
     print(
         "%s: %s  X=%d H=%d Y=%d  %d parameters, %d bytes of weights"
         % (args.output, name, m.X, m.H, m.Y, m.num_params, 4 * m.num_params)
+    )
+    return 0
+
+
+def run_micropython(args: argparse.Namespace) -> int:
+    if args.name != "model" or args.progmem:
+        raise ValueError("--name and --progmem are for --format c; a MicroPython module is named by its file (-o NAME.py)")
+    micropython.check_module_path(args.output)  # before the (possibly slow) load
+    ckpt = checkpoint.load(args.checkpoint)
+    text = micropython.module_from_checkpoint(ckpt, source=os.path.basename(args.checkpoint))
+    atomic_write_text(args.output, text, encoding="ascii")
+    m = ckpt.model
+    print(
+        "%s: MicroPython module  X=%d H=%d Y=%d  %d parameters, %d bytes of weights"
+        % (args.output, m.X, m.H, m.Y, m.num_params, 4 * m.num_params)
     )
     return 0
