@@ -351,3 +351,17 @@ def test_live_heap_of_the_h32_char_model(exported, tmp_path, kind):
         kind, lo, hi, per_step, per_step / macs))
     assert 4 * 5281 < lo <= hi <= HEAP_LIMIT  # the weights (21,124 bytes) are in there, and little else
     assert per_step / macs <= 60.0  # a row tuple + the weight + product + sum: ~54 bytes per MAC
+
+
+def test_wide_model_compiles_and_agrees(tmp_path):
+    """The step is unrolled over H (and X for dense input): H = 130, X = 70 still compiles and agrees."""
+    m = ec.contractive_model(Rng(77), 70, 130, 2, "mse")
+    rng = Rng(78)
+    inputs = [[rng.below(2001) - 1000 for _ in range(70)] for _ in range(20)]
+    src = tmp_path / "wide.py"
+    src.write_text(module(m, "dense"), encoding="ascii")
+    mpy = mpy_cross(src, tmp_path / "wide.mpy")
+    proc = run_micropython(AGREE_SCRIPT % (MPY_VERSION, [("wide", inputs)]), files=[str(mpy)])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = [(unhex(a), unhex(b)) for a, b, _ in (line.split() for line in proc.stdout.splitlines()[1:])]
+    assert len(got) == 20 and max_error(got, reference(m, inputs)) <= TOL

