@@ -685,7 +685,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(header[-1])
         tables += ["", "MicroPython 1.27 (WebAssembly), bytes per step with gc disabled over %d steps:" % args.alloc_steps, ""]
         tables += micropython_table(mp, args.models)
-    print("load average at end %.2f %.2f %.2f" % os.getloadavg())
+    header.append("load average at end %.2f %.2f %.2f" % os.getloadavg())
+    print(header[-1])
     print()
     print("\n".join(tables))
     if args.markdown and args.markdown != "-":

@@ -13,10 +13,11 @@ from ..workflow.fileio import atomic_write_text
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     p = sub.add_parser(
         "export",
-        help="write a checkpoint as a C99 header with a step function",
+        help="write a checkpoint as a C99 header (or a MicroPython module) with a step function",
         description="Write the model of checkpoint CKPT as one self-contained C99 header: float32 "
         "weights that read back exactly, the vocabulary as code points, metadata #defines and an "
-        "allocation-free runtime (NAME_reset, NAME_step, NAME_step_token, NAME_output, NAME_argmax).",
+        "allocation-free runtime (NAME_reset, NAME_step, NAME_step_token, NAME_output, NAME_argmax). "
+        "--format micropython writes one standalone MicroPython module instead (docs/export.md).",
     )
     p.add_argument("checkpoint", metavar="CKPT", help="checkpoint file (tinyrnn train)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="header to write, e.g. model.h (micropython: NAME.py)")

@@ -21,17 +21,22 @@ from the bytes literal would hold the weights twice (42 KB instead of 21 KB
 for an H = 32 char model); read in place they exist once -- and not at all
 in RAM when the ``.mpy`` is frozen into the firmware or sits in ROMFS.
 Reading a row costs one tuple per row and one float per weight, the same as
-reading an array element; the step runs as fast as with an array
-(measured under the WebAssembly port), at about 53 instead of 48 bytes
-allocated per multiply-accumulate. A float loop cannot do better than about
-32: on MicroPython every float result (the product, the sum) is a new
-object, 16 bytes on a 32-bit port with double floats.
+reading an array element. A float loop cannot allocate less than about 32
+bytes per multiply-accumulate on MicroPython: every float result (the
+product, the sum) is a new object, 16 bytes on a 32-bit port with double
+floats; the weight read adds 16 more and the row tuple 4 (about 54 in all).
+
+Speed: the dot products are unrolled over H (and X for dense input) --
+``r[0] * s0 + r[1] * s1 + ...`` with the state unpacked into locals once --
+which runs about 1.6x faster than an indexed loop under the WebAssembly port
+and computes the same sums in the same order.
 
 The step computes in the interpreter's float (double on the WebAssembly and
 unix ports, single on most boards) with weights that are exactly float32:
-on a double-precision port it *is* the Python model with float32-rounded
-weights, summed in the core's order (the bias after the matrix products,
-the gathered Wxh column last).
+on a double-precision port it is the Python model with float32-rounded
+weights (tested to 1e-9 over 1,000 steps), summed in the order the core's
+step summed in when this was written: the bias after the matrix products,
+the gathered Wxh column last.
 
 Safety: nothing from the checkpoint reaches the source as text. The weights
 are a ``bytes`` literal written by ``repr`` (ASCII, escaped), the vocabulary
