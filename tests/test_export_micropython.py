@@ -144,8 +144,8 @@ def test_step_into_callers_list_reset_and_bad_inputs(exported):
     tok = import_file(exported["sigmoid_token"], "mp_api_tok")
     tok.step(2)
     h = list(tok.h)
-    for bad in (-1, tok.X):
-        with pytest.raises(ValueError, match=r"token %d is outside \[0, %d\)" % (bad, tok.X)):
+    for bad in (-1, tok.X, True):
+        with pytest.raises(ValueError, match=r"token %r is outside \[0, %d\)" % (bad, tok.X)):
             tok.step(bad)
     assert tok.h == h  # state unchanged by a rejected input
     tok.reset()
@@ -197,12 +197,21 @@ def test_hostile_vocabulary_under_micropython(tmp_path):
     proc = run_micropython(
         "import hostile\n"
         "print([ord(c) for c in hostile.VOCAB])\n"
-        "print(all(hostile.token_of(hostile.char_of(t)) == t for t in range(hostile.X)))\n",
+        "print(all(hostile.token_of(hostile.char_of(t)) == t for t in range(hostile.X)))\n"
+        "hostile.step(3)\n"
+        "h = list(hostile.h)\n"
+        "for bad in (-1, hostile.X, [0.5]):\n"
+        "    try:\n"
+        "        hostile.step(bad)\n"
+        "    except ValueError as e:\n"
+        "        print(e, hostile.h == h)\n",
         files=[str(path)],
     )
     assert proc.returncode == 0, proc.stderr
-    cps, ok = proc.stdout.splitlines()
+    cps, ok, e1, e2, e3 = proc.stdout.splitlines()
     assert cps == str([ord(c) for c in HOSTILE_VOCAB]) and ok == "True"
+    assert (e1, e2, e3) == ("token -1 is outside [0, 16) True", "token 16 is outside [0, 16) True",
+                            "input has 1 values, expected 16 True")
 
 
 def test_export_errors():

@@ -246,8 +246,8 @@ def step(x, out=None):
     row = struct.unpack_from
     pre = _pre
     if isinstance(x, int):
-        if x < 0 or x >= X:
-            raise ValueError("token %d is outside [0, %d)" % (x, X))
+        if x < 0 or x >= X or isinstance(x, bool):
+            raise ValueError("token %r is outside [0, %d)" % (x, X))
         col = 4 * (WXH + x)
     else:
         if len(x) != X:
