@@ -154,26 +154,21 @@ def test_step_into_callers_list_reset_and_bad_inputs(exported):
     assert y == [0.5, 1.0, 0.0, 0.5] and y is tok.y
 
 
-def test_softmax_output_is_stable_and_argmax_takes_the_first():
+def test_softmax_output_is_stable_and_argmax_takes_the_first(tmp_path):
     m = RNN(2, 1, 4, 1, "softmax")
-    mod = import_module_text(module(m), "mp_stable")
+    mod = import_module_text(module(m), "mp_stable", tmp_path)
     y = mod.output([1000.0, 1000.0, -1000.0, 999.0])
     assert abs(sum(y) - 1.0) < 1e-15 and y[2] == 0.0 and y[0] == y[1]
     assert mod.argmax([1.0, 3.0, 3.0, -1.0]) == 1
 
 
-def import_module_text(text, name, tmp=[]):  # noqa: B006 - one temp dir per session is enough
-    import tempfile
-
-    if not tmp:
-        tmp.append(tempfile.mkdtemp())
-    path = os.path.join(tmp[0], name + ".py")
-    with open(path, "w", encoding="ascii") as f:
-        f.write(text)
+def import_module_text(text, name, directory):
+    path = directory / (name + ".py")
+    path.write_text(text, encoding="ascii")
     return import_file(path, name)
 
 
-def test_hostile_vocabulary_file_name_and_metric_keys_stay_data():
+def test_hostile_vocabulary_file_name_and_metric_keys_stay_data(tmp_path):
     X = len(HOSTILE_VOCAB)
     m = ec.random_model(Rng(5), X, 3, X, "softmax", 0.5)
     evil = '"""\nimport os; os.system("echo pwned")\n#\r\u2028x\\'
@@ -181,7 +176,7 @@ def test_hostile_vocabulary_file_name_and_metric_keys_stay_data():
     assert text.isascii()
     lines = [line for line in text.splitlines() if "pwned" in line]
     assert lines == ['# source: """_import os; os.system("echo pwned")_#__x_.json']  # one comment line
-    mod = import_module_text(text, "mp_hostile")
+    mod = import_module_text(text, "mp_hostile", tmp_path)
     assert mod.VOCAB == "".join(HOSTILE_VOCAB)
     for t, c in enumerate(HOSTILE_VOCAB):
         assert mod.char_of(t) == c and mod.token_of(c) == t
