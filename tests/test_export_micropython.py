@@ -369,3 +369,12 @@ def test_wide_model_compiles_and_agrees(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     got = [(unhex(a), unhex(b)) for a, b, _ in (line.split() for line in proc.stdout.splitlines()[1:])]
     assert len(got) == 20 and max_error(got, reference(m, inputs)) <= TOL
+
+
+def test_runner_file_option_errors_and_ticks(tmp_path):
+    proc = run_micropython("print(1)\n", files=[str(tmp_path / "missing.py")])
+    assert proc.returncode == 2 and "cannot read --file" in proc.stderr and proc.stdout == ""
+    proc = run_micropython("n = [0]\ndef tick():\n    n[0] += 1\n    print('tick', n[0])\n    return n[0] < 3\n")
+    assert (proc.returncode, proc.stdout) == (0, "tick 1\ntick 2\ntick 3\n")
+    proc = run_micropython("def tick():\n    raise ValueError('in tick')\n")
+    assert proc.returncode == 1 and proc.stderr.rstrip().splitlines()[-1] == "ValueError: in tick"
