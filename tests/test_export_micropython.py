@@ -181,6 +181,9 @@ def test_hostile_vocabulary_file_name_and_metric_keys_stay_data(tmp_path):
     for t, c in enumerate(HOSTILE_VOCAB):
         assert mod.char_of(t) == c and mod.token_of(c) == t
     assert mod.token_of("not in it") == -1 and mod.token_of("b") == -1
+    for bad in (-1, X):
+        with pytest.raises(ValueError, match="outside"):
+            mod.char_of(bad)
     assert mod.TRAIN_STEP == 3 and mod.EVAL_LOSS == 2.0  # "loss": the first finite of the usual keys
 
 

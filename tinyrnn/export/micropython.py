@@ -198,7 +198,7 @@ and leaves h unchanged.
 
 _LOAD = '''
 # Weights are read straight out of these bytes, a row at a time (struct.unpack_from),
-# so they exist once in RAM -- or not at all when the .mpy is frozen or in ROMFS.
+# so they exist once in RAM (frozen into the firmware or in ROMFS, they can stay in flash).
 if len(WEIGHTS) != 4 * PARAMS:
     raise ImportError("weights: %d bytes, expected %d" % (len(WEIGHTS), 4 * PARAMS))
 _FX = "<%df" % X  # a row of Wxh
@@ -220,7 +220,9 @@ del _CODE_POINTS, _t
 
 
 def char_of(t):
-    """The character of token id t."""
+    """The character of token id t (ValueError outside [0, X))."""
+    if t < 0 or t >= X:
+        raise ValueError("token %r is outside [0, %d)" % (t, X))
     return VOCAB[t]
 
 
