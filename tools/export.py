@@ -2,6 +2,7 @@
 """Export a checkpoint to a C99 header: the same as ``tinyrnn export``.
 
     python3 tools/export.py CKPT -o model.h [--name NAME] [--progmem]
+    python3 tools/export.py CKPT --format micropython -o model.py
 """
 
 import os
