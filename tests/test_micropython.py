@@ -47,8 +47,11 @@ def _scenario():
     return mod
 
 
-def run_micropython(script: str, *args: str, timeout: float = 300.0) -> "subprocess.CompletedProcess[str]":
-    """Run ``script`` (Python source) under MicroPython; skip/fail if it is not installed."""
+def run_micropython(script: str, *args: str, timeout: float = 300.0, files=()) -> "subprocess.CompletedProcess[str]":
+    """Run ``script`` (Python source) under MicroPython; skip/fail if it is not installed.
+
+    ``files``: local files placed into MicroPython's /lib (run.mjs --file), e.g. an exported module.
+    """
     node = require_program("node")
     try:
         with open(os.path.join(PACKAGE, "package.json")) as f:
@@ -58,7 +61,7 @@ def run_micropython(script: str, *args: str, timeout: float = 300.0) -> "subproc
         raise AssertionError("unreachable")
     assert version == VERSION, "tools/micropython has MicroPython %s installed, expected %s (run `npm ci`)" % (version, VERSION)
     return subprocess.run(
-        [node, RUNNER, "-"] + list(args), input=script, capture_output=True, text=True, timeout=timeout, cwd=ROOT
+        [node, RUNNER] + [a for f in files for a in ("--file", f)] + ["-"] + list(args), input=script, capture_output=True, text=True, timeout=timeout, cwd=ROOT
     )
 
 

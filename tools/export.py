@@ -3,6 +3,7 @@
 
     python3 tools/export.py CKPT -o model.h [--name NAME] [--progmem]
     python3 tools/export.py CKPT --arduino DIR [--name NAME]
+    python3 tools/export.py CKPT --format micropython -o model.py
 """
 
 import os

@@ -7,6 +7,7 @@ import sys
 from ..workflow import checkpoint
 from ..export.c import check_name, header_from_checkpoint
 from ..workflow.fileio import check_not_input, write_file
+from ..export import micropython
 from ..export.arduino import check_directory, write_library
 from ..workflow.datasets import is_sequence_file, read_sequences
 
@@ -20,20 +21,27 @@ STDOUT_PATHS = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     p = sub.add_parser(
         "export",
-        help="write a checkpoint as a C99 header with a step function",
+        help="write a checkpoint as a C99 header (or a MicroPython module) with a step function",
         description="Write the model of checkpoint CKPT as one self-contained C99 header: float32 "
         "weights that read back exactly, the vocabulary as code points, metadata #defines and an "
         "allocation-free runtime (NAME_reset, NAME_step, NAME_step_token, NAME_output, NAME_argmax; "
         "NAME_vocab_at, NAME_token_of for char models; NAME_rng_next, NAME_sample for softmax heads). "
-        "With --arduino DIR: an Arduino/PlatformIO library around that header with a demo sketch (docs/arduino.md).",
+        "With --arduino DIR: an Arduino/PlatformIO library around that header with a demo sketch (docs/arduino.md). "
+        "--format micropython writes one standalone MicroPython module instead (docs/export.md).",
     )
     p.add_argument("checkpoint", metavar="CKPT", help="checkpoint file (tinyrnn train)")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument(
         "-o", "--output", metavar="FILE",
-        help="header to write, e.g. model.h (- for standard output; a symlink is written through; never one of the inputs)",
+        help="header to write, e.g. model.h (micropython: NAME.py; - for standard output; a symlink is written through; never one of the inputs)",
     )
     add_arduino_option(where)
+    p.add_argument(
+        "--format",
+        choices=("c", "micropython"),
+        default="c",
+        help="c: a C99 header (default); micropython: one standalone module NAME.py (compile it with mpy-cross for a .mpy)",
+    )
     p.add_argument("--name", default="model", help="C identifier prefixing every name in the header (default: model)")
     p.add_argument(
         "--progmem",
@@ -44,6 +52,8 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format == "micropython":
+        return run_micropython(args)
     name = check_name(args.name)  # before the (possibly slow) load
     if getattr(args, "arduino", None) is not None:
         return run_arduino(args, name)
@@ -58,6 +68,22 @@ def run(args: argparse.Namespace) -> int:
         "%s: %s  X=%d H=%d Y=%d  %d parameters, %d bytes of weights"
         % (args.output, name, m.X, m.H, m.Y, m.num_params, 4 * m.num_params),
         file=sys.stderr if to_stdout else sys.stdout,
+    )
+    return 0
+
+
+def run_micropython(args: argparse.Namespace) -> int:
+    if args.name != "model" or args.progmem or args.output is None:
+        raise ValueError("--name, --progmem and --arduino are for --format c; a MicroPython module is named by its file (-o NAME.py)")
+    micropython.check_module_path(args.output)  # before the (possibly slow) load
+    check_not_input(args.output, [args.checkpoint])
+    ckpt = checkpoint.load(args.checkpoint)
+    text = micropython.module_from_checkpoint(ckpt, source=os.path.basename(args.checkpoint))
+    write_file(args.output, text, [args.checkpoint], encoding="ascii")
+    m = ckpt.model
+    print(
+        "%s: MicroPython module  X=%d H=%d Y=%d  %d parameters, %d bytes of weights"
+        % (args.output, m.X, m.H, m.Y, m.num_params, 4 * m.num_params)
     )
     return 0
 
