@@ -13,7 +13,10 @@ import sys
 import time
 
 from ..workflow.checkpoint import Checkpoint, load, save
-from ..workflow.datasets import DataError, Vocab, decode_utf8, is_sequence_file, parse_sequences, read_bytes, targets_for_head, unigram_loss
+from ..workflow.datasets import DataError, SeqDataset, Vocab, decode_utf8, is_sequence_file, parse_sequences, read_bytes, targets_for_head, unigram_loss
+from ..workflow.series import (
+    MISSING_MODES, NORMALIZE_MODES, SeriesOptions, apply_normalizer, is_series_file, make_normalizer, parse_csv, parse_ts, read_series,
+)
 from ..workflow.fileio import atomic_write_text
 from ..core.heads import HEADS
 from ..core.init import SCHEMES, init_params
@@ -32,7 +35,8 @@ BUNDLED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUNDLED_NAME = "bundled corpus (Shakespeare, Coriolanus I.i-iii)"
 
 # options that define the model or the data stream: fixed once training started
-FIXED_ON_RESUME = ("hidden", "seq_length", "seed", "init", "init_scale", "optimizer", "stateful", "random_offsets", "eval_fraction", "head", "format")
+FIXED_ON_RESUME = ("hidden", "seq_length", "seed", "init", "init_scale", "optimizer", "stateful", "random_offsets", "eval_fraction", "head", "format",
+                   "normalize", "missing", "label_column", "series_column", "eval_file")
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -48,7 +52,8 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     p.add_argument("file", nargs="?", metavar="FILE", help="training data (default: the bundled corpus)")
     p.add_argument("--out", default="tinyrnn-out", help="output directory (default tinyrnn-out/)")
     p.add_argument("--resume", metavar="CKPT", help="continue training from this checkpoint (same data)")
-    p.add_argument("--format", choices=("auto", "text", "seq"), default=None, help="FILE format (default auto: .jsonl is a sequence file)")
+    p.add_argument("--format", choices=("auto", "text", "seq", "ts", "csv"), default=None,
+                   help="FILE format (default auto: .jsonl sequence file, .ts UCR/UEA time series, .csv series table, else text)")
     p.add_argument("--head", choices=HEADS, default=None, help="output head for sequence files (default: sigmoid if all targets are in [0,1], else mse)")
     g = p.add_argument_group("model and schedule")
     g.add_argument("--hidden", type=int, default=None, help="hidden size H (default %d)" % d["hidden"])
@@ -74,10 +79,69 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     r.add_argument("--eval-every", type=int, default=None, help="evaluate every N steps, at a panel line (default %d)" % d["eval_every"])
     r.add_argument("--checkpoint-every", type=int, default=None, help="save model.json every N steps (default %d)" % d["checkpoint_every"])
     r.add_argument("--quiet", action="store_true", help="no progress line")
+    add_series_options(p)
+    t = p.add_argument_group("held-out data and stopping (sequence and series files)")
+    t.add_argument("--eval", dest="eval_file", metavar="FILE", default=None, help="validation file to evaluate on instead of an --eval-fraction split of FILE")
+    t.add_argument("--test", dest="test_file", metavar="FILE", default=None,
+                   help="test file, evaluated once at the end (final model and best.json); never used to choose anything")
+    t.add_argument("--patience", type=int, default=None, help="stop after N evaluations without a lower eval loss (default: off)")
+    t.add_argument("--normalize", choices=NORMALIZE_MODES, default=None,
+                   help="dense inputs: none (default), channel (z-score per channel fitted on the training split) or series "
+                   "(each series z-scored on its own); stored in the checkpoint, applied by eval and the C export")
     p.set_defaults(func=run)
 
 
 # -------------------------------------------------------------------- data
+SERIES_KEYS = ("missing", "label_column", "series_column")
+
+
+def add_series_options(p: argparse.ArgumentParser) -> None:
+    """Options of the .ts / CSV readers (shared by train and eval)."""
+    g = p.add_argument_group("time-series files (.ts, .csv)")
+    g.add_argument("--missing", choices=MISSING_MODES, default=None,
+                   help="missing values (?, NaN, empty cell): error (default), interpolate (linear, nearest at the ends) or zero")
+    g.add_argument("--label-column", default=None, metavar="COL", help="CSV: class label column, index (negative from the end) or header name (default: first column; last in the long layout)")
+    g.add_argument("--series-column", default=None, metavar="COL",
+                   help="CSV long layout: one time step per row, rows with the same id in this column form a series")
+
+
+def series_options(cfg: "Dict[str, Any]", classes: "Optional[List[str]]" = None) -> SeriesOptions:
+    return SeriesOptions(cfg.get("missing") or "error", cfg.get("label_column"), cfg.get("series_column"), classes)
+
+
+def read_labelled(path: str, cfg: "Dict[str, Any]", fmt: str, classes: "Optional[List[str]]", X: "Optional[int]") -> SeqDataset:
+    """A sequence or series file in the training file's format (series labels mapped onto ``classes``)."""
+    kind = is_series_file(path) or ("seq" if is_sequence_file(path) else fmt)
+    if kind in ("ts", "csv"):
+        return read_series(path, kind, series_options(cfg, classes))
+    if kind != "seq":
+        raise ValueError("%s: not a sequence (.jsonl) or series (.ts, .csv) file" % path)
+    return parse_sequences(decode_utf8(read_bytes(path), path), path, X)
+
+
+def held_out_file(path: str, cfg: "Dict[str, Any]", train: SeqDataset, head: str, Y: int) -> SeqDataset:
+    """An --eval / --test file, checked against the training data's shapes."""
+    ds = read_labelled(path, cfg, cfg["format"], train.classes, train.X if train.input_kind == "token" else None)
+    if ds.input_kind != train.input_kind or ds.X != train.X:
+        raise DataError("%s: %s inputs with X=%d, the training data has %s inputs with X=%d" % (path, ds.input_kind, ds.X, train.input_kind, train.X))
+    if ds.target_kind != train.target_kind:
+        raise DataError("%s: %s targets, the training data has %s targets" % (path, ds.target_kind, train.target_kind))
+    targets_for_head(ds, head, Y)
+    return ds
+
+
+def class_summary(classes: "List[str]", tr: "List[Any]", ev: "List[Any]") -> str:
+    """'name train/eval' per class."""
+    def counts(ex: "List[Any]") -> "List[int]":
+        c = [0] * len(classes)
+        for e in ex:
+            c[int(e.targets[-1])] += 1
+        return c
+
+    a, b = counts(tr), counts(ev)
+    return ", ".join("%s %d/%d" % (name[:20], a[k], b[k]) for k, name in enumerate(classes)) + " (train/eval)"
+
+
 class Data:
     """The training data as the trainer needs it, plus what to print about it."""
 
@@ -90,7 +154,7 @@ class Data:
         self.seqs = None  # type: Any
 
 
-def load_data(path: "Optional[str]", fmt: str) -> Data:
+def load_data(path: "Optional[str]", fmt: str, opts: "Optional[SeriesOptions]" = None) -> Data:
     d = Data()
     d.path = path
     src = BUNDLED if path is None else path
@@ -99,9 +163,11 @@ def load_data(path: "Optional[str]", fmt: str) -> Data:
     d.sha256 = hashlib.sha256(raw).hexdigest()
     text = decode_utf8(raw, src)
     if fmt == "auto":
-        fmt = "seq" if path is not None and is_sequence_file(path) else "text"
+        fmt = "seq" if path is not None and is_sequence_file(path) else (path is not None and is_series_file(path)) or "text"
     d.format = fmt
-    if fmt == "seq":
+    if fmt in ("ts", "csv"):
+        d.seqs = (parse_ts if fmt == "ts" else parse_csv)(text, src, opts, raw)
+    elif fmt == "seq":
         d.seqs = parse_sequences(text, src)
     else:
         if not text.strip():
@@ -149,6 +215,9 @@ class CliHooks(Hooks):
         save(os.path.join(self.out, "model.json"), trainer.checkpoint())
         self.saved_step = trainer.step
 
+    def best(self, trainer: Trainer) -> None:
+        save(os.path.join(self.out, "best.json"), trainer.checkpoint())
+
     def should_stop(self) -> bool:
         return self.stop
 
@@ -176,7 +245,7 @@ def read_metrics(path: str, upto: int) -> "List[Dict[str, Any]]":
 
 # --------------------------------------------------------------------- run
 def explicit_options(args: argparse.Namespace) -> "Dict[str, Any]":
-    keys = list(DEFAULTS) + ["head", "format"]
+    keys = list(DEFAULTS) + ["head", "format"] + list(SERIES_KEYS) + ["eval_file"]
     return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
 
 
@@ -196,13 +265,13 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
             if k not in FIXED_ON_RESUME:
                 cfg[k] = v
         path = args.file if args.file is not None else cfg.get("data")
-        data = load_data(path, cfg["format"])
+        data = load_data(path, cfg["format"], series_options(cfg))
         if data.sha256 != cfg["data_sha256"]:
             raise ValueError("%s: the data differs from what %s was trained on (sha256 mismatch)" % (data.name, args.resume))
     else:
         cfg = dict(DEFAULTS)
         cfg.update(given)
-        data = load_data(args.file, given.get("format", "auto"))
+        data = load_data(args.file, given.get("format", "auto"), series_options(cfg))
         cfg["format"] = data.format
         cfg["data"] = None if args.file is None else os.path.abspath(args.file)
         cfg["data_sha256"] = data.sha256
@@ -221,6 +290,7 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
         X = Y = len(vocab)
         input_kind = "token"
         vocab_list = vocab.chars  # type: Optional[List[str]]
+        classes, norm = None, None  # type: Optional[List[str]], Optional[Dict[str, Any]]
         check_config(cfg)
         task = TextTask(train_ids, eval_ids, cfg["seq_length"], cfg["stateful"], cfg["random_offsets"])  # type: Any
         say("data: %s, %d characters, vocabulary %d; train %d / eval %d characters" % (
@@ -234,7 +304,7 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
         X_fixed = ckpt.model.X if ckpt is not None else None
         if ckpt is not None and ds.input_kind == "token" and X_fixed is not None:
             ds = parse_sequences(decode_utf8(read_bytes(data.path or ""), data.path or ""), data.path or "", X_fixed)
-        head = cfg.get("head") or ds.guess_head()
+        head = cfg.get("head") or ("softmax" if ds.classes is not None else ds.guess_head())
         cfg["head"] = head
         Y = targets_for_head(ds, head, ckpt.model.Y if ckpt is not None else None)
         X = ds.X
@@ -243,11 +313,26 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
         if "seq_length" not in given and ckpt is None:
             cfg["seq_length"] = ds.max_len
         check_config(cfg)
-        tr, ev = split_sequences(ds, cfg["eval_fraction"])
+        if cfg.get("eval_file"):
+            tr, ev = ds.examples, held_out_file(cfg["eval_file"], cfg, ds, head, Y).examples
+        else:
+            tr, ev = split_sequences(ds, cfg["eval_fraction"], cfg["seed"])
+        classes = ds.classes
+        if ckpt is not None:
+            norm = ckpt.normalize
+        elif cfg.get("normalize", "none") != "none" and ds.input_kind != "dense":
+            raise ValueError("--normalize %s needs dense inputs; %s has token inputs" % (cfg["normalize"], data.name))
+        else:
+            norm = make_normalizer(cfg.get("normalize", "none"), tr, X)
+        apply_normalizer(tr, norm)
+        apply_normalizer(ev, norm)
         task = SeqTask(tr, ev, cfg["seq_length"], cfg["random_offsets"])
-        say("data: %s, %d sequences (%s inputs X=%d, %s targets Y=%d, head %s%s); train %d / eval %d" % (
+        say("data: %s, %d sequences (%s inputs X=%d, %s targets Y=%d, head %s%s); train %d / eval %d%s" % (
             data.name, len(ds.examples), ds.input_kind, X, "per-step" if ds.target_kind == "step" else "final", Y, head,
-            "" if "head" in given or ckpt is not None else " (inferred; --head to choose)", len(tr), len(ev)))
+            "" if "head" in given or ckpt is not None else " (inferred; --head to choose)", len(tr), len(ev),
+            " (%s)" % cfg["eval_file"] if cfg.get("eval_file") else " (drawn per class, seed %d)" % cfg["seed"] if ds.integral and ds.target_kind == "final" else ""))
+        if classes is not None:
+            say("classes: %s" % class_summary(classes, tr, ev))
     if ckpt is not None:
         model = ckpt.model
         if (model.X, model.Y, model.T, model.head) != (X, Y, cfg["seq_length"], cfg["head"]):
@@ -269,10 +354,13 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
             raise ValueError("%s: field 'train_state' is invalid (%s)" % (args.resume, e))
         trainer = Trainer(model, task, cfg, rng, opt, ckpt.step, input_kind, vocab_list)
         trainer.metrics = dict(ckpt.metrics)
+        trainer.load_best(ckpt.train_state)
     else:
         model = RNN(X, cfg["hidden"], Y, cfg["seq_length"], cfg["head"])
         rng = init_params(model, cfg["seed"], cfg["init"], cfg["init_scale"])
         trainer = Trainer(model, task, cfg, rng, None, 0, input_kind, vocab_list)
+    if data.format != "text":
+        trainer.classes, trainer.normalize = classes, norm
     m = trainer.model
     say("model: X=%d H=%d Y=%d T=%d, %s head, %d parameters; %s lr %g, clip %s%s, %s, %d steps%s" % (
         m.X, m.H, m.Y, m.T, m.head, m.num_params, cfg["optimizer"], cfg["lr"], cfg["clip"],
@@ -330,6 +418,8 @@ def run(args: argparse.Namespace) -> int:
     if hooks.saved_step != trainer.step:  # e.g. resumed at or past --steps into another --out
         save(ckpt_path, trainer.checkpoint())
     m = trainer.metrics
+    if result.message:
+        say(result.message)
     say("done: %d steps in %s" % (trainer.step, fmt_duration(elapsed)))
     if "eval_loss" in m:
         ev = m["eval_loss"]
@@ -341,5 +431,26 @@ def run(args: argparse.Namespace) -> int:
             say(line)
         else:
             say("eval loss %.4f per target%s" % (ev, ", accuracy %.1f%%" % (100 * m["eval_acc"]) if "eval_acc" in m else ""))
-    say("wrote %s, %s, %s" % (ckpt_path, metrics_path, os.path.join(out, "report.svg")))
+    best_path = os.path.join(out, "best.json")
+    if trainer.best_step:
+        say("best eval loss %.4f at step %d: %s" % (trainer.best_loss, trainer.best_step, best_path))
+    if getattr(args, "test_file", None):
+        report_test(args.test_file, cfg, data, trainer, best_path if trainer.best_step else None, say)
+    say("wrote %s, %s, %s%s" % (ckpt_path, metrics_path, os.path.join(out, "report.svg"), ", " + best_path if trainer.best_step else ""))
     return 0
+
+
+def report_test(path: str, cfg: "Dict[str, Any]", data: Data, trainer: Trainer, best_path: "Optional[str]", say: "Any") -> None:
+    """Loss and accuracy on the --test file of the final model and of best.json."""
+    if data.format == "text":
+        raise ValueError("--test is for sequence and series files, not text")
+    m = trainer.model
+    ds = held_out_file(path, cfg, data.seqs, m.head, m.Y)
+    apply_normalizer(ds.examples, trainer.normalize)
+    models = [("final model", m)]
+    if best_path is not None:
+        models.append(("best.json (step %d)" % trainer.best_step, load(best_path).model))
+    for what, model in models:
+        res = SeqTask(ds.examples, ds.examples, model.T, False).evaluate(model, 0)
+        say("test %s: loss %.4f%s on %s (%d sequences)" % (
+            what, res["eval_loss"], ", accuracy %.2f%%" % (100.0 * res["eval_acc"]) if "eval_acc" in res else "", path, len(ds.examples)))
