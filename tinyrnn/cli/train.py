@@ -152,6 +152,7 @@ class Data:
         self.format = "text"
         self.text = ""
         self.seqs = None  # type: Any
+        self.test = None  # type: Optional[SeqDataset]
 
 
 def load_data(path: "Optional[str]", fmt: str, opts: "Optional[SeriesOptions]" = None) -> Data:
@@ -324,6 +325,9 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
             raise ValueError("--normalize %s needs dense inputs; %s has token inputs" % (cfg["normalize"], data.name))
         else:
             norm = make_normalizer(cfg.get("normalize", "none"), tr, X)
+        if getattr(args, "test_file", None):  # read and checked now, not after training
+            data.test = held_out_file(args.test_file, cfg, ds, head, Y)
+            apply_normalizer(data.test.examples, norm)
         apply_normalizer(tr, norm)
         apply_normalizer(ev, norm)
         task = SeqTask(tr, ev, cfg["seq_length"], cfg["random_offsets"])
@@ -434,19 +438,18 @@ def run(args: argparse.Namespace) -> int:
     best_path = os.path.join(out, "best.json")
     if trainer.best_step:
         say("best eval loss %.4f at step %d: %s" % (trainer.best_loss, trainer.best_step, best_path))
-    if getattr(args, "test_file", None):
-        report_test(args.test_file, cfg, data, trainer, best_path if trainer.best_step else None, say)
+    if data.test is not None:
+        report_test(data.test, trainer, best_path if trainer.best_step else None, say)
+    elif getattr(args, "test_file", None):
+        raise ValueError("--test is for sequence and series files, not text")
     say("wrote %s, %s, %s%s" % (ckpt_path, metrics_path, os.path.join(out, "report.svg"), ", " + best_path if trainer.best_step else ""))
     return 0
 
 
-def report_test(path: str, cfg: "Dict[str, Any]", data: Data, trainer: Trainer, best_path: "Optional[str]", say: "Any") -> None:
-    """Loss and accuracy on the --test file of the final model and of best.json."""
-    if data.format == "text":
-        raise ValueError("--test is for sequence and series files, not text")
+def report_test(ds: SeqDataset, trainer: Trainer, best_path: "Optional[str]", say: "Any") -> None:
+    """Loss and accuracy on the --test file (read and normalised) of the final model and of best.json."""
     m = trainer.model
-    ds = held_out_file(path, cfg, data.seqs, m.head, m.Y)
-    apply_normalizer(ds.examples, trainer.normalize)
+    path = ds.path
     models = [("final model", m)]
     if best_path is not None:
         models.append(("best.json (step %d)" % trainer.best_step, load(best_path).model))
