@@ -47,8 +47,8 @@ NAME_X_S floats, in place, float32) before stepping through it.
 
 Class names (``classes`` in the checkpoint) become ``NAME_label(k)``: a
 table of C string literals in which every byte outside printable ASCII, and
-backslash, double quote and question mark (trigraphs), is an octal escape -- no label can end
-the literal or the comment, whatever it contains.
+backslash, double quote, ``?`` (trigraphs), ``*`` and ``/`` (comments), is an octal
+escape -- no label can end the literal or open or close a comment.
 
 AVR: define ``NAME_USE_PROGMEM`` (or export with ``progmem=True``, which
 turns it on whenever ``__AVR__`` is defined) to keep the weights and the
@@ -512,11 +512,11 @@ MAX_LABEL_BYTES = 63
 
 
 def c_string(text: str) -> str:
-    """A C string literal for ``text`` (UTF-8): printable ASCII as is, except backslash, double quote and question mark; every other byte a 3-digit octal escape."""
+    """A C string literal for ``text`` (UTF-8): printable ASCII as is, except backslash, double quote, question mark, * and /; every other byte a 3-digit octal escape."""
     out = []
     for b in text.encode("utf-8"):
         c = chr(b)
-        out.append(c if 0x20 <= b < 0x7F and c not in '\\"?' else "\\%03o" % b)
+        out.append(c if 0x20 <= b < 0x7F and c not in '\\"?*/' else "\\%03o" % b)
     return '"' + "".join(out) + '"'
 
 
