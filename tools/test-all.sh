@@ -11,6 +11,8 @@
 #              torch==2.13.0 and array-api-strict, for the default python3
 #   venv-3.9   .venv-test/py3.9  and  venv-3.13  .venv-test/py3.13 (pyenv):
 #              the same without torch (no wheel exists for them)
+#   ucr        the aeon wheel with the UCR/UEA .ts files (tools/ucr.py fetch,
+#              cached in .cache/ucr/) for tests/test_ucr.py and tools/bench_ucr.py
 #   mypy       mypy --strict tinyrnn
 #   pytest-3.11, pytest-3.9, pytest-3.13   the whole suite on each interpreter
 #
@@ -190,6 +192,7 @@ if [ "${TINYRNN_SKIP_INSTALL:-}" != 1 ]; then
     run_stage venv-3.11 setup stage_venv 3.11 "$PYTHON" "$TORCH"
     run_stage venv-3.9 setup stage_venv 3.9 "$PY39"
     run_stage venv-3.13 setup stage_venv 3.13 "$PY313"
+    run_stage ucr setup "$VENVS/py3.11/bin/python" tools/ucr.py fetch
 fi
 if [ "${TINYRNN_INSTALL_ONLY:-}" = 1 ]; then
     report
