@@ -183,13 +183,15 @@ def load_data(path: "Optional[str]", fmt: str, opts: "Optional[SeriesOptions]" =
 def fmt_record(r: "Dict[str, Any]") -> str:
     ev = r.get("eval_loss")
     ev_s = "%8.4f" % ev if isinstance(ev, float) else "%8s" % "-"
-    return "%7d %8.4f %s %6.3f %5.3f %9.2e %9.2e %9.2e %9.2e %7.1f" % (
-        r["step"], r["train_loss"], ev_s, r["mean_abs_h"], r["sat_ratio"], r["dh_norm"], r["dh_raw_norm"],
+    acc = r.get("eval_acc")
+    acc_s = "%6.1f%%" % (100.0 * acc) if isinstance(acc, float) else "%7s" % "-"
+    return "%7d %8.4f %s %s %6.3f %5.3f %9.2e %9.2e %9.2e %9.2e %7.1f" % (
+        r["step"], r["train_loss"], ev_s, acc_s, r["mean_abs_h"], r["sat_ratio"], r["dh_norm"], r["dh_raw_norm"],
         r["grad_norm"], r["update_ratio"], r["steps_per_s"])
 
 
-PANEL_HEADER = "%7s %8s %8s %6s %5s %9s %9s %9s %9s %7s" % (
-    "step", "train", "eval", "|h|", "sat", "|dh|", "|dh_raw|", "grad", "upd/w", "steps/s")
+PANEL_HEADER = "%7s %8s %8s %7s %6s %5s %9s %9s %9s %9s %7s" % (
+    "step", "train", "eval", "acc", "|h|", "sat", "|dh|", "|dh_raw|", "grad", "upd/w", "steps/s")
 
 
 class CliHooks(Hooks):
