@@ -11,6 +11,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from series_support import ts_text, wave_rows  # noqa: E402
+from test_train import cli_error  # noqa: E402  (exit 2, one line on stderr, no traceback)
 
 from tinyrnn.cli import main  # noqa: E402
 from tinyrnn.workflow import series  # noqa: E402
@@ -38,18 +39,6 @@ def write(tmp_path, name, content):  # type: ignore[no-untyped-def]
     p = tmp_path / name
     p.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     return str(p)
-
-
-def cli_error(capsys, argv, *needles):  # type: ignore[no-untyped-def]
-    """main(argv) exits 2 with one line on stderr containing every needle, no traceback."""
-    status = main(argv)
-    err = capsys.readouterr().err
-    assert status == 2, err
-    assert "Traceback" not in err
-    assert err.count("\n") == 1, err
-    for n in needles:
-        assert n in err, (n, err)
-    return err
 
 
 # ------------------------------------------------------------------ parsing

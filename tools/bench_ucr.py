@@ -190,18 +190,7 @@ def train_torch(d: "Dict[str, Any]", kind: str, H: int, epochs: int, seed: int) 
 AVR_MAIN = """\
 #include "platform.h"
 HEADERS
-static void put_u32(uint32_t v)
-{
-    char b[12];
-    int i = 11;
-    b[i] = 0;
-    do {
-        b[--i] = (char)('0' + (int)(v % 10u));
-        v /= 10u;
-    } while (v && i > 0);
-    plat_write(b + i);
-    plat_write("\\n");
-}
+PUT_U32
 float bench_x[64];
 float bench_z[16];
 int main(void)
@@ -242,7 +231,9 @@ def avr_cycles(models: "List[Tuple[str, RNN]]", steps: int) -> "Dict[str, float]
     import c_targets as ct
 
     cases = [ct.Case(m, name, True, [[0.0] * m.X], 1) for name, m in models]
-    main = AVR_MAIN.replace("HEADERS", "\n".join('#include "%s.h"' % n for n, _ in models))
+    from bench_c import PUT_U32
+
+    main = AVR_MAIN.replace("PUT_U32", PUT_U32).replace("HEADERS", "\n".join('#include "%s.h"' % n for n, _ in models))
     main = main.replace("RUNS", "".join(AVR_RUN.replace("NAME", n).replace("STEPS", str(steps)) for n, _ in models))
     with tempfile.TemporaryDirectory(prefix="tinyrnn-bench-ucr-") as work:
         exe = ct.build("avr", work, cases, main=main, units={})

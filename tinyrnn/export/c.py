@@ -474,8 +474,9 @@ def fold_normalization(model: RNN, normalize: "Optional[Dict[str, Any]]", input_
 def normalize_block(N: str, normalize: "Optional[Dict[str, Any]]") -> "List[str]":
     """#defines saying how inputs are scaled, and NAME_normalize_series for per-series z-scoring."""
     mode = (normalize or {}).get("mode", "none")
+    if mode == "none":
+        return []
     out = ['#define %s_NORMALIZE "%s" /* %s */' % (N, mode, {
-        "none": "inputs are used as given",
         "channel": "per-channel z-score folded into Wxh and bh: feed raw inputs",
         "series": "call NAME_normalize_series on each buffered series first".replace("NAME", N),
     }[mode])]
