@@ -249,7 +249,10 @@ def read_metrics(path: str, upto: int) -> "List[Dict[str, Any]]":
 # --------------------------------------------------------------------- run
 def explicit_options(args: argparse.Namespace) -> "Dict[str, Any]":
     keys = list(DEFAULTS) + ["head", "format"] + list(SERIES_KEYS) + ["eval_file"]
-    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    given = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    if "eval_file" in given:  # found again on --resume from another directory
+        given["eval_file"] = os.path.abspath(given["eval_file"])
+    return given
 
 
 def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[str, Any]]":
