@@ -285,3 +285,18 @@ def test_old_checkpoint_without_new_fields_loads(tmp_path):
     from tinyrnn.workflow.checkpoint import CheckpointError
     with pytest.raises(CheckpointError, match="field 'normalize.std\\[1\\]' = 0.0 is not a positive finite number"):
         load(p)
+
+
+def test_resume_keeps_the_best_record_and_rejects_a_corrupt_one(tmp_path, capsys):
+    p = write(tmp_path, "r.ts", ts_text(wave_rows(4, 6, 1, ["a", "b"], sort=False)))
+    a = str(tmp_path / "a")
+    assert main(["train", p, "--steps", "20", "--eval-every", "10", "--log-every", "10", "--hidden", "4", "--quiet", "--out", a]) == 0
+    capsys.readouterr()
+    d = json.load(open(a + "/model.json"))
+    best = d["train_state"]["best"]
+    assert best["step"] in (10, 20) and best["eval_loss"] > 0 and best["bad_evals"] in (0, 1)
+    d["train_state"]["best"] = {"eval_loss": "x", "step": 1, "bad_evals": 0}
+    bad = str(tmp_path / "bad.json")
+    json.dump(d, open(bad, "w"))
+    cli_error(capsys, ["train", "--resume", bad, "--steps", "30", "--quiet", "--out", str(tmp_path / "b")],
+              "field 'train_state.best' is invalid (eval_loss, step, bad_evals)")

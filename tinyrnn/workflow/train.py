@@ -424,8 +424,15 @@ class Trainer:
     def load_best(self, state: "Dict[str, Any]") -> None:
         """Restore the early-stopping record from a checkpoint's train_state (absent: none yet)."""
         b = state.get("best")
-        if isinstance(b, dict):
-            self.best_loss, self.best_step, self.bad_evals = float(b["eval_loss"]), int(b["step"]), int(b["bad_evals"])
+        if b is None:
+            return
+        try:
+            loss, step, bad = float(b["eval_loss"]), int(b["step"]), int(b["bad_evals"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError("field 'train_state.best' is invalid (eval_loss, step, bad_evals)")
+        if not (math.isfinite(loss) and step >= 0 and bad >= 0):
+            raise ValueError("field 'train_state.best' is out of range")
+        self.best_loss, self.best_step, self.bad_evals = loss, step, bad
 
     def _track_best(self, rec: "Dict[str, Any]", hooks: "Hooks") -> bool:
         """Keep the best eval loss; True when --patience evaluations in a row did not improve it."""
