@@ -170,6 +170,10 @@ def test_cli_errors_exit_2_without_traceback(tmp_path, capsys):
     two = write(tmp_path, "two.ts", ts_text(wave_rows(2, 6, 2, ["a", "b"]), dims=2))
     cli_error(capsys, ["train", train, "--test", two, "--epochs", "1", "--quiet", "--out", out],
               "two.ts: dense inputs with X=2, the training data has dense inputs with X=1")
+    text = write(tmp_path, "t.txt", "hello world, hello tinyrnn\n")
+    cli_error(capsys, ["train", text, "--test", test, "--out", out], "--test is for sequence and series files; ")
+    cli_error(capsys, ["train", text, "--normalize", "channel", "--out", out], "--normalize is for sequence and series files; ")
+    assert not os.path.exists(out)
     assert main(["train", train, "--epochs", "1", "--quiet", "--out", out]) == 0
     capsys.readouterr()
     cli_error(capsys, ["eval", out + "/model.json", test], "test.ts:11: class label 'q' is not one of the model's classes (a, b)")

@@ -297,6 +297,9 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
         input_kind = "token"
         vocab_list = vocab.chars  # type: Optional[List[str]]
         classes, norm = None, None  # type: Optional[List[str]], Optional[Dict[str, Any]]
+        for flag, v in (("--test", getattr(args, "test_file", None)), ("--eval", cfg.get("eval_file")), ("--normalize", cfg.get("normalize", "none") != "none")):
+            if v:
+                raise ValueError("%s is for sequence and series files; %s is text for a character model" % (flag, data.name))
         check_config(cfg)
         task = TextTask(train_ids, eval_ids, cfg["seq_length"], cfg["stateful"], cfg["random_offsets"])  # type: Any
         say("data: %s, %d characters, vocabulary %d; train %d / eval %d characters" % (
@@ -445,8 +448,6 @@ def run(args: argparse.Namespace) -> int:
         say("best eval loss %.4f at step %d: %s" % (trainer.best_loss, trainer.best_step, best_path))
     if data.test is not None:
         report_test(data.test, trainer, best_path if trainer.best_step else None, say)
-    elif getattr(args, "test_file", None):
-        raise ValueError("--test is for sequence and series files, not text")
     say("wrote %s, %s, %s%s" % (ckpt_path, metrics_path, os.path.join(out, "report.svg"), ", " + best_path if trainer.best_step else ""))
     return 0
 
