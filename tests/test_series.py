@@ -179,6 +179,11 @@ def test_cli_errors_exit_2_without_traceback(tmp_path, capsys):
     cli_error(capsys, ["eval", out + "/model.json", test], "test.ts:11: class label 'q' is not one of the model's classes (a, b)")
 
 
+def test_real_huge_line_through_the_cli(tmp_path, capsys):
+    p = write(tmp_path, "huge.csv", "a," + "1," * (2 * 1024 * 1024 + 10) + "1\n")  # one 4 MiB + row
+    cli_error(capsys, ["train", p, "--out", str(tmp_path / "o")], "huge.csv:1: line is 4194327 bytes, longer than the 4194304 byte limit")
+
+
 def test_process_exit_status_and_stderr(tmp_path):
     p = write(tmp_path, "r.ts", "@classLabel true a\n@data\n1,2:3:a\n")
     r = subprocess.run([sys.executable, "-m", "tinyrnn", "train", p, "--out", str(tmp_path / "o")], cwd=ROOT,
