@@ -7,7 +7,7 @@ from ..workflow.classify import confusion, report
 from ..workflow.datasets import Vocab, is_sequence_file, read_text, targets_for_head
 from ..workflow.series import apply_normalizer, is_series_file
 from ..workflow.train import LN2, SeqTask, TextTask
-from .train import SERIES_KEYS, add_series_options, read_labelled
+from .series import SERIES_KEYS, add_series_options, read_labelled
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
