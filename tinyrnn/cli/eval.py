@@ -1,10 +1,13 @@
-"""``tinyrnn eval CKPT FILE``: loss of a trained model on a text or sequence file."""
+"""``tinyrnn eval CKPT FILE``: loss of a trained model on a text, sequence or series file."""
 
 import argparse
 
 from ..workflow.checkpoint import load
-from ..workflow.datasets import Vocab, is_sequence_file, read_sequences, read_text, targets_for_head
+from ..workflow.classify import confusion, report
+from ..workflow.datasets import Vocab, is_sequence_file, read_text, targets_for_head
+from ..workflow.series import apply_normalizer, is_series_file
 from ..workflow.train import LN2, SeqTask, TextTask
+from .series import SERIES_KEYS, add_series_options, read_labelled
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -12,17 +15,21 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
         "eval",
         help="evaluate a model on a file",
         description="Mean loss per target of a checkpoint on FILE: nats and bits per character for a character "
-        "model (state carried through the text), loss and accuracy for a sequence file (.jsonl).",
+        "model (state carried through the text), loss and accuracy for a sequence file (.jsonl) or a time-series "
+        "file (.ts, .csv); for a classifier also the recall per class and the confusion matrix. Inputs are "
+        "normalised as the checkpoint says (--normalize at training).",
     )
-    p.add_argument("checkpoint", metavar="CKPT", help="a model.json written by tinyrnn train")
-    p.add_argument("file", metavar="FILE", help="UTF-8 text (character model) or a .jsonl sequence file")
+    p.add_argument("checkpoint", metavar="CKPT", help="a model.json (or best.json) written by tinyrnn train")
+    p.add_argument("file", metavar="FILE", help="UTF-8 text (character model), a .jsonl sequence file or a .ts / .csv series file")
+    add_series_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     ckpt = load(args.checkpoint)
     m = ckpt.model
-    if ckpt.vocab is not None and not is_sequence_file(args.file):
+    series = is_series_file(args.file)
+    if ckpt.vocab is not None and not is_sequence_file(args.file) and not series:
         ids = Vocab(ckpt.vocab).encode(read_text(args.file), args.file)
         if len(ids) < 2:
             raise ValueError("%s: need at least 2 characters to evaluate" % args.file)
@@ -32,15 +39,23 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if ckpt.vocab is not None:
         raise ValueError("%s is a sequence file but %s is a character model" % (args.file, args.checkpoint))
-    ds = read_sequences(args.file, m.X if ckpt.input_kind == "token" else None)
+    cfg = dict(ckpt.config)
+    for k in SERIES_KEYS:  # the reader options of training, unless given again
+        if getattr(args, k, None) is not None:
+            cfg[k] = getattr(args, k)
+    ds = read_labelled(args.file, cfg, str(cfg.get("format", "seq")), ckpt.classes, m.X if ckpt.input_kind == "token" else None)
     if ds.input_kind != ckpt.input_kind:
         raise ValueError("%s has %s inputs, the model takes %s inputs" % (args.file, ds.input_kind, ckpt.input_kind))
     if ds.X != m.X:
         raise ValueError("%s: inputs have %d values, the model expects X = %d" % (args.file, ds.X, m.X))
     targets_for_head(ds, m.head, m.Y)
+    apply_normalizer(ds.examples, ckpt.normalize)
     res = SeqTask(ds.examples, ds.examples, m.T, False).evaluate(m, 0)
     line = "%s: loss %.4f per target over %d sequences" % (args.file, res["eval_loss"], len(ds.examples))
     if "eval_acc" in res:
         line += ", accuracy %.2f%%" % (100.0 * res["eval_acc"])
     print(line)
+    if m.head == "softmax" and ds.target_kind == "final":
+        for text in report(confusion(m, ds.examples, m.T), ckpt.classes):
+            print(text)
     return 0
