@@ -177,8 +177,9 @@ class TinyTrainer:
         m = self.m
         self.loss = m.forward(xs, ys, h0=self.h)
         m.backward()
-        clip_elementwise(m.grads, CLIP)
-        self.opt.step(m.params, m.grads)
+        used = m.grad_ranges()  # only the Wxh columns of this chunk's tokens have gradients
+        clip_elementwise(m.grads, CLIP, used)
+        self.opt.step(m.params, m.grads, used)
         self.h = m.final_state()
 
     def run(self, iters: int) -> None:
