@@ -278,13 +278,10 @@ else:
         for j in range(C):  # box the input once; the loop reads it for free
             x[j] = v[voff + j]
         for i in range(R):
-            s = P[k] * x[0]
-            k += 1
-            for j in range(1, C):
-                s += P[k] * x[j]
+            s = P[boff + i] if boff >= 0 else 0.0  # the bias first: one float fewer per row
+            for xj in x:
+                s += P[k] * xj
                 k += 1
-            if boff >= 0:
-                s += P[boff + i]
             if add_ is not None:
                 s += add_[aoff + i * astride]
             out[ooff + i] = s if act is None else act(s)
@@ -297,10 +294,10 @@ else:
             x[i] = v[voff + i]
         for j in range(C):
             k = off + j
-            s = P[k] * x[0]
-            for i in range(1, R):
+            s = 0.0
+            for xi in x:
+                s += P[k] * xi
                 k += C
-                s += P[k] * x[i]
             if add_ is not None:
                 s += add_[aoff + j]
             out[ooff + j] = s

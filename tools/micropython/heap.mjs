@@ -11,7 +11,8 @@
 // the live heap between ticks. tinyrnn/__init__.py and tinyrnn/core/*.py are
 // installed as /lib/tinyrnn/ like tools/micropython/run.mjs does.
 //
-// Prints one JSON line: {"before_import": bytes, "after_setup": bytes,
+// Prints one JSON line: {"before_import": bytes, "after_script": bytes (the
+// script ran: its imports compiled), "after_setup": bytes,
 // "live": [bytes per sample], "max": bytes, "out": [lines the script printed]}.
 
 import fs from "node:fs";
@@ -60,6 +61,7 @@ function live() {
 try {
   const before = live();
   mp.runPython(fs.readFileSync(script, "utf8"));
+  const afterScript = live();
   mp.runPython("setup()");
   const afterSetup = live();
   const samplesOut = [];
@@ -68,7 +70,7 @@ try {
     samplesOut.push(live());
   }
   process.stdout.write(
-    JSON.stringify({ before_import: before, after_setup: afterSetup, live: samplesOut, max: Math.max(afterSetup, ...samplesOut), out }) + "\n",
+    JSON.stringify({ before_import: before, after_script: afterScript, after_setup: afterSetup, live: samplesOut, max: Math.max(afterSetup, ...samplesOut), out }) + "\n",
   );
 } catch (e) {
   process.stderr.write(String(e && e.message ? e.message : e) + "\n");
