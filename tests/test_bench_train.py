@@ -66,6 +66,21 @@ def test_numpy_check_catches_a_difference(monkeypatch):
         bench.check_numpy(V, 4, chunks[:3], bench.initial_params(V, 4))
 
 
+def test_numpy_matmul_check_catches_a_difference(monkeypatch):
+    require_module("numpy")
+    V, chunks = bench.make_chunks(bench.make_corpus())
+    real = bench.NumpyMatmulTrainer.lossFun
+
+    def off_by_a_little(self, inputs, targets, hprev):  # type: ignore[no-untyped-def]
+        loss, grads, h = real(self, inputs, targets, hprev)
+        grads[3][2, 1] += 1e-7  # one element of dWhy (a matrix product over the chunk)
+        return loss, grads, h
+
+    monkeypatch.setattr(bench.NumpyMatmulTrainer, "lossFun", off_by_a_little)
+    with pytest.raises(AssertionError, match="numpy-matmul iteration 1: grads differs"):
+        bench.check_numpy(V, 4, chunks[:3], bench.initial_params(V, 4))
+
+
 def test_torch_reference_matches_tinyrnn():
     torch = require_module("torch")
     V, chunks = bench.make_chunks(bench.make_corpus())
