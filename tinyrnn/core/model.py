@@ -147,8 +147,8 @@ class RNN:
         self.dh = zeros(T * H)
         self.dh_raw = zeros(T * H)
         self.dh0 = zeros(H)  # dL/dh[0], for callers that chain sequences
-        self.x = zeros(T * X)
-        self.targets = zeros(T * Y)
+        self.x = zeros(0)  # T*X input floats: allocated by the first dense input
+        self.targets = zeros(T * Y if self.head != "softmax" else 0)  # softmax reads ids instead
         self.w = zeros(T)
         self.tokens = [0] * T
         self.ids = [0] * T
@@ -220,6 +220,8 @@ class RNN:
         first = xs[0]
         self.dense = not isinstance(first, int)
         if self.dense:
+            if len(self.x) == 0:
+                self.x = k.zeros(T * X)
             for t in range(n):
                 xt = xs[t]
                 if isinstance(xt, (int, float)):
@@ -255,7 +257,7 @@ class RNN:
                 k.put(self.targets, t * Y, vals)
         for t in range(first_t):  # steps without a target (many-to-one)
             self.ids[t] = 0
-        k.fill(self.targets, 0, first_t * Y, 0.0)
+        k.fill(self.targets, 0, min(first_t * Y, len(self.targets)), 0.0)
         # per-step weights
         if weights is None:
             k.fill(self.w, 0, first_t, 0.0)
