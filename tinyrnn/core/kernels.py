@@ -48,7 +48,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, List, Optional, Sequence
+    from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence
 
     Buf = List[float]
     Mat = Any
@@ -82,6 +82,18 @@ if not MICROPYTHON:
 
     # dot(a, b) = sum_i a[i] * b[i]
     dot: "Callable[[Sequence[float], Sequence[float]], float]" = getattr(math, "sumprod", _dot_fallback)
+
+    if hasattr(math, "sumprod"):
+
+        def dots(As: "Iterable[Sequence[float]]", Bs: "Iterable[Sequence[float]]") -> "Iterator[float]":
+            """dot(a, b) for each pair, lazily."""
+            return map(dot, As, Bs)
+
+    else:  # 3.9-3.11: the same sums with no Python frame per dot
+
+        def dots(As: "Iterable[Sequence[float]]", Bs: "Iterable[Sequence[float]]") -> "Iterator[float]":
+            """dot(a, b) for each pair, lazily."""
+            return map(sum, map(map, repeat(mul), As, Bs))
 
     def zeros(n: int) -> "Buf":
         return [0.0] * n
@@ -128,7 +140,7 @@ if not MICROPYTHON:
         x = v[voff : voff + C]
         if bias:
             x.append(1.0)
-        pre = map(dot, rs, repeat(x, R))
+        pre = dots(rs, repeat(x, R))
         if add_ is not None:
             pre = map(add, pre, add_[aoff : aoff + R * astride : astride])
         if act is not None:
@@ -139,7 +151,7 @@ if not MICROPYTHON:
         MT: "Mat", v: "Buf", voff: int, out: "Buf", ooff: int, add_: "Optional[Buf]" = None, aoff: int = 0
     ) -> None:
         C = len(MT)
-        pre = map(dot, MT, repeat(v[voff : voff + len(MT[0])], C))
+        pre = dots(MT, repeat(v[voff : voff + len(MT[0])], C))
         if add_ is not None:
             pre = map(add, pre, add_[aoff : aoff + C])
         out[ooff : ooff + C] = pre
@@ -153,7 +165,7 @@ if not MICROPYTHON:
         ea, eb = aoff + n * astep, boff + n * bstep
         acols = [a[aoff + i : ea : astep] for i in range(R)]
         bcols = [b[boff + j : eb : bstep] for j in range(C)]
-        G[goff : goff + R * C] = [dot(ai, bj) for ai in acols for bj in bcols]
+        G[goff : goff + R * C] = dots([ai for ai in acols for _ in bcols], bcols * R)
 
     def sum_time(G: "Buf", goff: int, R: int, a: "Buf", aoff: int, astep: int, n: int) -> None:
         e = aoff + n * astep
