@@ -39,8 +39,9 @@ one scratch list for the input vector (so each weight read boxes one float
 and each multiply-add allocates two more; nothing else per element).
 
 A handle from ``rows``/``cols`` is a view of ``P`` as it was: on CPython a
-copy of the rows, on MicroPython the live buffer. ``views_valid`` tells a
-caller that keeps handles between calls whether they still hold P's values.
+copy of the rows, on MicroPython the live buffer. A caller that keeps
+handles between calls takes ``snapshot(P)`` when it builds them and asks
+``views_valid(P, snap)`` before using them again.
 """
 
 import math
@@ -118,11 +119,11 @@ if not MICROPYTHON:
         end = off + R * C
         return [P[off + j : end : C] for j in range(C)]
 
-    def views_valid(P: "Buf", lo: int, hi: int, snap: "Optional[Buf]") -> bool:
-        return snap is not None and P[lo:hi] == snap
+    def views_valid(P: "Buf", snap: "Optional[Buf]") -> bool:
+        return P == snap  # one C pass; the identical float objects compare by identity
 
-    def snapshot(P: "Buf", lo: int, hi: int) -> "Optional[Buf]":
-        return P[lo:hi]
+    def snapshot(P: "Buf") -> "Optional[Buf]":
+        return P[:]
 
     def mv(
         M: "Mat",
@@ -263,10 +264,10 @@ else:
     def cols(P: "Buf", off: int, R: int, C: int) -> "Mat":
         return (P, off, R, C, [0.0] * R)
 
-    def views_valid(P: "Buf", lo: int, hi: int, snap: "Optional[Buf]") -> bool:
+    def views_valid(P: "Buf", snap: "Optional[Buf]") -> bool:
         return True  # the handles read the live buffer
 
-    def snapshot(P: "Buf", lo: int, hi: int) -> "Optional[Buf]":
+    def snapshot(P: "Buf") -> "Optional[Buf]":
         return None
 
     def dot(a: "Sequence[float]", b: "Sequence[float]") -> float:

@@ -370,15 +370,16 @@ class RNN:
         return [0.0] * self.H
 
     def _views(self, dense: bool) -> "tuple[Any, ...]":
-        """Matrix handles for step(), kept between calls while params hold the same values."""
+        """(P, snapshot, [Whh|bh], [Why|by], Wxh or None, scratch): step()'s handles, kept while P is unchanged."""
         P, L = self.params, self.layout
         v = self._step_views
-        lo = 0 if dense else L.Whh
-        if v is not None and v[0] is P and v[1] <= lo and k.views_valid(P, v[1], L.size, v[2]):
+        if v is not None and v[0] is P and (v[4] is not None or not dense) and k.views_valid(P, v[1]):
             return v
-        H, Y = self.H, self.Y
-        v = (P, lo, k.snapshot(P, lo, L.size), k.rows(P, L.Whh, H, H, L.bh), k.rows(P, L.Why, Y, H, L.by),
-             k.rows(P, L.Wxh, H, self.X) if dense else None, k.zeros(H))
+        H = self.H
+        Wh = k.rows(P, L.Whh, H, H, L.bh)
+        Wo = k.rows(P, L.Why, self.Y, H, L.by)
+        Wx = k.rows(P, L.Wxh, H, self.X) if dense else None
+        v = (P, k.snapshot(P), Wh, Wo, Wx, k.zeros(H))
         self._step_views = v
         return v
 
@@ -396,14 +397,14 @@ class RNN:
             if isinstance(x, bool) or x < 0 or x >= X:
                 raise ValueError("token %r is outside the vocabulary [0, %d)" % (x, X))
             v = self._views(False)
-            k.mv(v[3], state, 0, state, 0, k.tanh, self.params, self.layout.Wxh + x, X)
+            k.mv(v[2], state, 0, state, 0, k.tanh, self.params, self.layout.Wxh + x, X)
         else:
             xv = _finite_floats("x", x, X)
             v = self._views(True)
-            pre = v[6]
-            k.mv(v[5], xv, 0, pre, 0)
-            k.mv(v[3], state, 0, state, 0, k.tanh, pre, 0, 1)
-        k.mv(v[4], state, 0, z, 0)
+            pre = v[5]
+            k.mv(v[4], xv, 0, pre, 0)  # Wxh x
+            k.mv(v[2], state, 0, state, 0, k.tanh, pre, 0, 1)
+        k.mv(v[3], state, 0, z, 0)
 
     def output(self, z: "List[float]", y: "List[float]") -> None:
         """y = softmax / sigmoid / identity of the logits z."""
