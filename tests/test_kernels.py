@@ -9,6 +9,7 @@
 - each primitive against a plain-Python definition.
 """
 
+import json
 import math
 import random
 
@@ -174,3 +175,84 @@ def test_primitives_against_plain_python():
     p = [0.0] * 3
     lse = k.softmax([1000.0, 0.0, -1000.0], 0, 3, p, 0)
     assert lse == 1000.0 and p[0] == 1.0 and p[2] == 0.0
+
+
+# Every primitive on fixed inputs, on CPython and on MicroPython: what a new
+# cell (GRU, LSTM, stacked layers) built on the kernel layer inherits.
+PRIMITIVES = r"""
+import json, math
+from tinyrnn.core import kernels as k
+
+def vec(n, a, b):
+    v = k.zeros(n)
+    for i in range(n):
+        v[i] = math.sin(a * i + b)
+    return v
+
+R, C, n = 5, 4, 6
+P = vec(60, 0.7, 0.1)
+v = vec(12, 1.3, 0.2)
+out = {}
+o = k.zeros(R + 2)
+k.mv(k.rows(P, 3, R, C, 40), v, 2, o, 1, math.tanh, P, 50, 2)
+out["mv_tanh_add"] = o
+o = k.zeros(R)
+k.mv(k.rows(P, 0, R, C), v, 0, o, 0)
+out["mv_plain"] = o
+o = k.zeros(C)
+k.mtv(k.cols(P, 7, R, C), v, 1, o, 0, v, 3)
+out["mtv_add"] = o
+a, b = vec(n * R, 0.3, 0.5), vec(n * C + 3, 0.9, -0.4)
+G = vec(R * C + 4, 0.0, 1.0)
+k.outer_time(G, 2, R, C, a, 0, R, b, 3, C, n)
+out["outer_time"] = G
+G = k.zeros(R)
+k.sum_time(G, 0, R, a, 0, R, n)
+out["sum_time"] = G
+G = vec(R * C, 0.2, 0.0)
+k.add_col(G, 0, R, C, 2, v, 1)
+out["add_col"] = G
+for name in ("dtanh", "dsigmoid", "sub", "vadd", "vmul"):
+    o = k.zeros(7)
+    getattr(k, name)(a, 1, b, 2, o, 1, 6)
+    out[name] = o
+p = k.zeros(C)
+lse = k.softmax(v, 2, C, p, 0)
+out["softmax"] = list(p) + [lse]
+o = k.zeros(5)
+k.amap(math.exp, v, 1, o, 0, 5)
+out["amap"] = o
+out["amap2"] = k.amap2(math.atan2, v, 0, a, 2, 5)
+g = vec(20, 2.1, 0.0)
+for j in range(20):
+    g[j] = 3.0 * g[j]
+out["sumsq"] = [k.sumsq(g, 2, 17), k.maxabs(g, 0, 20)]
+k.scale(g, 1, 4, 0.5)
+k.clamp(g, 3, 20, 2, 1.5)
+out["scale_clamp"] = g
+W, Gr, M1, M2 = vec(10, 0.4, 0.3), vec(10, 1.7, 0.9), vec(10, 0.0, 0.0), vec(10, 0.0, 0.0)
+for j in range(10):
+    M2[j] = M2[j] * M2[j]
+k.sgd(W, Gr, 0.1, 0, 10, 3)
+k.sgd_momentum(W, Gr, M1, 0.1, 0.9, 2, 9)
+k.adagrad(W, Gr, M2, 0.2, 1e-8, 1, 10, 2)
+k.adam(W, Gr, M1, M2, 0.9, 0.999, 0.01, 1.5, 1e-8, 0, 10)
+out["optimisers"] = list(W) + list(M1) + list(M2)
+print(json.dumps(dict((key, [repr(x) for x in val]) for key, val in out.items())))
+"""
+
+
+def test_every_primitive_agrees_between_cpython_and_micropython(capsys):
+    from test_micropython import run_micropython
+
+    exec(compile(PRIMITIVES, "primitives", "exec"), {"__name__": "primitives"})
+    cp = json.loads(capsys.readouterr().out)
+    proc = run_micropython(PRIMITIVES)
+    assert proc.returncode == 0, proc.stderr
+    mp = json.loads(proc.stdout)
+    assert sorted(cp) == sorted(mp) and len(cp) == 17
+    for key in cp:
+        a, b = [float(x) for x in cp[key]], [float(x) for x in mp[key]]
+        assert len(a) == len(b), key
+        assert all(abs(x - y) <= 1e-12 * max(1.0, abs(x)) for x, y in zip(a, b)), (key, a, b)
+        assert any(x != 0.0 for x in a), key  # the case computed something

@@ -15,13 +15,14 @@ never slices, never allocates per call and never asks which Python it is:
                                           out[ooff+i] = act(W_i . v[voff:] + b_i + add[aoff+i*astride])
     mtv(MT, v, voff, out, ooff, add, aoff)  out[ooff+j] = sum_i W[i,j] v[voff+i] + add[aoff+j]
     dtanh(h, hoff, d, doff, out, ooff, n) out = (1 - h*h) * d
+    dsigmoid(s, soff, d, doff, out, ooff, n)  out = s * (1 - s) * d   (gates of GRU/LSTM)
     outer_time(G, goff, R, C, a, aoff, astep, b, boff, bstep, n)
                                           G[i,j] = sum_t a[aoff+t*astep+i] * b[boff+t*bstep+j]
     sum_time(G, goff, R, a, aoff, astep, n)  G[goff+i] = sum_t a[aoff+t*astep+i]
     add_col(G, off, R, C, j, v, voff)     G[off+i*C+j] += v[voff+i]  (one-hot input's gradient)
     softmax(z, zoff, n, p, poff)          p = softmax(z), returns logsumexp(z)
     amap(f, src, soff, dst, doff, n)      dst = f(src) elementwise
-    sub(a, aoff, b, boff, out, ooff, n)   out = a - b
+    sub / vadd / vmul(a, aoff, b, boff, out, ooff, n)   out = a - b / a + b / a * b
     scale(b, off, n, c)                   b *= c
     sumsq(b, lo, hi)                      sum of squares of b[lo:hi]
     maxabs(b, lo, hi)
@@ -196,6 +197,15 @@ if not MICROPYTHON:
 
     def sub(a: "Buf", aoff: int, b: "Buf", boff: int, out: "Buf", ooff: int, n: int) -> None:
         out[ooff : ooff + n] = [x - y for x, y in zip(a[aoff : aoff + n], b[boff : boff + n])]
+
+    def vadd(a: "Buf", aoff: int, b: "Buf", boff: int, out: "Buf", ooff: int, n: int) -> None:
+        out[ooff : ooff + n] = map(add, a[aoff : aoff + n], b[boff : boff + n])
+
+    def vmul(a: "Buf", aoff: int, b: "Buf", boff: int, out: "Buf", ooff: int, n: int) -> None:
+        out[ooff : ooff + n] = map(mul, a[aoff : aoff + n], b[boff : boff + n])
+
+    def dsigmoid(s: "Buf", soff: int, d: "Buf", doff: int, out: "Buf", ooff: int, n: int) -> None:
+        out[ooff : ooff + n] = [v * (1.0 - v) * g for v, g in zip(s[soff : soff + n], d[doff : doff + n])]
 
     def scale(b: "Buf", off: int, n: int, c: float) -> None:
         b[off : off + n] = [v * c for v in b[off : off + n]]
@@ -378,6 +388,19 @@ else:
         for k in range(n):
             out[ooff + k] = a[aoff + k] - b[boff + k]
 
+    def vadd(a: "Buf", aoff: int, b: "Buf", boff: int, out: "Buf", ooff: int, n: int) -> None:
+        for k in range(n):
+            out[ooff + k] = a[aoff + k] + b[boff + k]
+
+    def vmul(a: "Buf", aoff: int, b: "Buf", boff: int, out: "Buf", ooff: int, n: int) -> None:
+        for k in range(n):
+            out[ooff + k] = a[aoff + k] * b[boff + k]
+
+    def dsigmoid(s: "Buf", soff: int, d: "Buf", doff: int, out: "Buf", ooff: int, n: int) -> None:
+        for k in range(n):
+            v = s[soff + k]
+            out[ooff + k] = v * (1.0 - v) * d[doff + k]
+
     def scale(b: "Buf", off: int, n: int, c: float) -> None:
         for k in range(off, off + n):
             b[k] = b[k] * c
@@ -458,6 +481,9 @@ __all__ = [
     "amap",
     "amap2",
     "sub",
+    "vadd",
+    "vmul",
+    "dsigmoid",
     "scale",
     "sumsq",
     "maxabs",
