@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from typing import List, Optional
 
 from .. import __version__
+from . import check as _check
 from . import eval as _eval
 from . import export as _export
 from . import gradcheck as _gradcheck
@@ -21,7 +22,7 @@ from . import info as _info
 from . import sample as _sample
 from . import train as _train
 
-COMMANDS = [_gradcheck, _train, _sample, _eval, _info, _export]
+COMMANDS = [_gradcheck, _train, _sample, _eval, _info, _export, _check]
 
 
 class UsageError(Exception):
