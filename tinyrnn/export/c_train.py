@@ -199,7 +199,7 @@ def trainer_header(
     o.append("#define %s_TRD_(p) (*(p))" % N)
     o.append("#endif")
     o.append("#if defined(__GNUC__)")
-    o.append("#define %s_TAPI_ static __attribute__((unused)) /* no warning for the functions you do not call */" % N)
+    o.append("#define %s_TAPI_ static __attribute__((unused, noinline)) /* no warning for the functions you do not call; not inlined: separate frames keep the deepest stack small */" % N)
     o.append("#else")
     o.append("#define %s_TAPI_ static" % N)
     o.append("#endif")
