@@ -249,10 +249,10 @@ int main(void)
 
 
 def test_saturation_and_exploding_gradients_on_the_panel(tmp_path):
-    """Weights of +-6: the tanh sits on its rails (sat_ratio 1, dh_raw << dh); huge targets make a
+    """Weights of +-10: the tanh sits on its rails (sat_ratio 1, dh_raw << dh); huge targets make a
     huge gradient that global-norm clipping brings back to c."""
     rng = Rng(4)
-    m = model("mse", X=3, H=6, Y=2, T=8, seed=5, scale=6.0)
+    m = model("mse", X=3, H=6, Y=2, T=8, seed=6, scale=10.0)
     xs, _ = seq(m, "dense", rng)
     ys = [[1e6, -1e6] for _ in range(8)]
     main = PRINT + c_arrays(m, "dense", xs, ys) + """\
@@ -276,9 +276,9 @@ int main(void)
     p.backward()
     d = diagnostics(p)
     panel = dict(zip(("mean_abs_h", "sat_ratio", "dh_norm", "dh_raw_norm", "grad_norm"), floats(out, "panel")))
-    assert abs(panel["sat_ratio"] - d["sat_ratio"]) <= 1e-7 and panel["sat_ratio"] > 0.8
+    assert abs(panel["sat_ratio"] - d["sat_ratio"]) <= 1e-7 and panel["sat_ratio"] > 0.9
     assert panel["mean_abs_h"] > 0.9
-    assert panel["dh_raw_norm"] < 1e-2 * panel["dh_norm"]  # the rails kill the gradient
+    assert panel["dh_raw_norm"] < 0.05 * panel["dh_norm"]  # the rails kill the gradient
     for k in panel:
         assert abs(panel[k] - d[k]) <= 1e-4 * max(1.0, abs(d[k])), (k, panel[k], d[k])
     assert floats(out, "norm")[0] > 1e6
