@@ -165,6 +165,12 @@ def test_malformed_dumps_name_file_line_and_field():
     d = parse(GOOD)
     d.xs[0] = 99
     assert "'x' value 1 = 99 is not a token id in [0, 3)" in _err(to_text(d))
+    d = parse(GOOD)
+    d.ys[2] = -1
+    assert "'y' value 3 = -1 is not a class id in [0, 3)" in _err(to_text(d))
+    s = make_dump("sigmoid", "dense")
+    s.ys[1][0] = 2.0
+    assert "sigmoid targets must lie in [0, 1]" in _err(to_text(s))
     assert "out of range" in _err(GOOD.replace("\nH 4", "\nH 0"))
     assert "after 'end'" in _err(GOOD + "x 1\n")
     assert "clip" in _err(GOOD.replace("clip none", "clip sometimes"))

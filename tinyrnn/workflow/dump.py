@@ -200,33 +200,30 @@ def parse(text: str, path: str = "<dump>") -> Dump:
     if "h0" in raw:
         d.h0 = floats("h0", d.H, "H")
     n, X, Y = d.n, d.X, d.Y
-    line, vals = raw["x"]
-    if d.input == "token":
+
+    def ids(field: str, limit: int, what: str) -> "List[int]":
+        line, vals = raw[field]
         if len(vals) != n:
-            raise DumpError("%s:%d: field 'x' has %d values, expected n = %d token ids" % (path, line, len(vals), n))
-        tokens = [_integer(path, line, "x", k, s) for k, s in enumerate(vals)]
-        for k, tid in enumerate(tokens):
-            if not 0 <= tid < X:
-                raise DumpError("%s:%d: field 'x' value %d = %d is not a token id in [0, %d)" % (path, line, k + 1, tid, X))
-        d.xs = tokens
+            raise DumpError("%s:%d: field %r has %d values, expected n = %d %ss" % (path, line, field, len(vals), n, what))
+        out = [_integer(path, line, field, k, s) for k, s in enumerate(vals)]
+        for k, v in enumerate(out):
+            if not 0 <= v < limit:
+                raise DumpError("%s:%d: field %r value %d = %d is not a %s in [0, %d)" % (path, line, field, k + 1, v, what, limit))
+        return out
+
+    if d.input == "token":
+        d.xs = ids("x", X, "token id")
     else:
         flat = floats("x", n * X, "n*X = %d*%d" % (n, X))
         d.xs = [flat[t * X : (t + 1) * X] for t in range(n)]
-    line, vals = raw["y"]
     if d.head == "softmax":
-        if len(vals) != n:
-            raise DumpError("%s:%d: field 'y' has %d values, expected n = %d class ids" % (path, line, len(vals), n))
-        ids = [_integer(path, line, "y", k, s) for k, s in enumerate(vals)]
-        for k, cid in enumerate(ids):
-            if not 0 <= cid < Y:
-                raise DumpError("%s:%d: field 'y' value %d = %d is not a class id in [0, %d)" % (path, line, k + 1, cid, Y))
-        d.ys = ids
+        d.ys = ids("y", Y, "class id")
     else:
         flat = floats("y", n * Y, "n*Y = %d*%d" % (n, Y))
         if d.head == "sigmoid":
             for k, v in enumerate(flat):
                 if not 0.0 <= v <= 1.0:
-                    raise DumpError("%s:%d: field 'y' value %d = %r: sigmoid targets must lie in [0, 1]" % (path, line, k + 1, v))
+                    raise DumpError("%s:%d: field 'y' value %d = %r: sigmoid targets must lie in [0, 1]" % (path, raw["y"][0], k + 1, v))
         d.ys = [flat[t * Y : (t + 1) * Y] for t in range(n)]
     if "loss" in raw:
         line, tok = one("loss")
