@@ -37,6 +37,7 @@ NO_TANH = ("dh_raw[i] = (1.0f - h_t[i] * h_t[i]) * dh[i];", "dh_raw[i] = dh[i]; 
 WHH_H = ("dWhh[i * NAME_H_S + j] += dh_raw[i] * h_prev[j];", "{ dWhh[i * NAME_H_S + j] += dh_raw[i] * h_t[j]; (void)h_prev; } /* BUG */")
 WHY_H = ("dWhy[k * NAME_H_S + j] += dz[k] * h_t[j];", "dWhy[k * NAME_H_S + j] += dz[k] * h_prev[j]; /* BUG */")
 NOT_ZEROED = ("for (k = 0; k < NAME_PARAMS; ++k) tr->grads[k] = 0.0f;", "/* BUG: gradients not zeroed */")
+TANH_1_MINUS_H = ("dh_raw[i] = (1.0f - h_t[i] * h_t[i]) * dh[i];", "dh_raw[i] = (1.0f - h_t[i]) * dh[i]; /* BUG */")
 NOT_RESET = ("for (i = 0; i < NAME_H_S; ++i) dh_next[i] = 0.0f;", "/* BUG: dh_next not reset */")
 
 # name: (head, input, patches, clip code, declared clip, expected first diagnosis or None for correct)
@@ -53,6 +54,10 @@ CASES = {
     "why_off_by_one": ("sigmoid", "dense", [WHY_H], "", None, "why_off_by_one"),
     "not_zeroed": ("softmax", "token", [NOT_ZEROED], "", None, "not_zeroed"),
     "dh_next_not_reset": ("mse", "dense", [NOT_RESET], "", None, "dh_next_not_reset"),
+    "sigmoid_of_exp": ("sigmoid", "token", [LOGITS_EXP], "", None, "sigmoid_of_exp"),
+    "tanh_derivative_1_minus_h": ("softmax", "dense", [TANH_1_MINUS_H], "", None, "tanh_derivative_1_minus_h"),
+    "not_zeroed_and_not_reset": ("sigmoid", "token", [NOT_ZEROED, NOT_RESET], "", None, "not_zeroed_and_not_reset"),
+    "clip_not_applied": ("mse", "token", [], "THRESHOLD", "norm", "clip_not_applied"),
     "clipped_elementwise": ("softmax", "token", [], "ELEMENTWISE", None, "clipped_elementwise"),
     "clipped_norm": ("sigmoid", "dense", [], "NORM", None, "clipped_norm"),
     "elementwise_declared_norm": ("mse", "dense", [], "ELEMENTWISE", "norm", "clipped_elementwise"),
@@ -100,6 +105,7 @@ CLIPS = {
     "": "",
     "ELEMENTWISE": "c = 0.3f * big;\n    NAME_clip_elementwise(&tr, c);",
     "NORM": "c = 0.5f * NAME_grad_norm(&tr);\n    (void)NAME_clip_global_norm(&tr, c);",
+    "THRESHOLD": "c = 0.5f * NAME_grad_norm(&tr); /* BUG: declared below, never applied */",
 }
 
 
