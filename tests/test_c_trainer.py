@@ -4,7 +4,6 @@
 echo task on the ATmega328P: tests/test_c_trainer_echo.py.)
 """
 
-import json
 import os
 import re
 import struct
@@ -319,9 +318,3 @@ int main(void)
     assert floats(out, "h0") == floats(out, "h4") and any(v != 0.0 for v in floats(out, "h4"))
     assert floats(out, "h0r") == [0.0] * 3
 
-
-def test_checkpoint_json_unchanged():
-    """export --train reads checkpoints through the ordinary loader (no format of its own)."""
-    m = model()
-    d = Checkpoint(m, "token").to_json()
-    assert json.loads(json.dumps(d))["dims"]["T"] == 6

@@ -61,10 +61,6 @@ class TrainCase:
         return trainer_header(self.model, self.name, "dense" if self.dense else "token", progmem=True)
 
 
-def _words(values: "Sequence[int]") -> str:
-    return ct._words(values)
-
-
 _RUN = """\
 void run_NAME(void);
 void run_NAME(void)
@@ -112,8 +108,8 @@ def render_case(c: TrainCase) -> str:
         for v in y:
             ys += [int(v) & 0xFFFFFFFF] if softmax else [ct.f32_bits(f32(a)) for a in v]
     out = [ct._PRELUDE, '#include "%s_train.h"' % N]
-    out.append("static const uint32_t %s_xs[%d] DATA_ = {\n%s\n};" % (N, len(xs), _words(xs)))
-    out.append("static const uint32_t %s_ys[%d] DATA_ = {\n%s\n};" % (N, len(ys), _words(ys)))
+    out.append("static const uint32_t %s_xs[%d] DATA_ = {\n%s\n};" % (N, len(xs), ct._words(xs)))
+    out.append("static const uint32_t %s_ys[%d] DATA_ = {\n%s\n};" % (N, len(ys), ct._words(ys)))
     body = (
         _RUN.replace("XT", "float" if c.dense else "int")
         .replace("YT", "int" if softmax else "float")
