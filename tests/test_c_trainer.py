@@ -121,6 +121,21 @@ def test_header_is_self_contained_and_strict_clean(head, kind, tmp_path):
         build_run(tmp_path, text, main, cc, ["-Dm_ADAM=1"])
 
 
+@pytest.mark.parametrize("target", ["m4f", "m3", "avr"])
+def test_cross_compilers_strict_clean_with_and_without_adam(target, tmp_path):
+    """Compile only: every head and input kind, SGD and Adam, -Werror with the cross compilers."""
+    cc, cflags, _ = ct.flags(target)
+    require_program(cc)
+    main = '#include "m_train.h"\nvoid go(void);\nvoid go(void)\n{\n    static m_trainer_t tr;\n    m_init(&tr);\n}\n'
+    for head, kind in COMBOS:
+        (tmp_path / "m_train.h").write_text(trainer_header(model(head), "m", kind, progmem=True))
+        (tmp_path / "u.c").write_text(main)
+        for extra in ([], ["-Dm_ADAM=1"]):
+            r = subprocess.run([cc] + cflags + extra + ["-c", "u.c", "-o", "u.o"], cwd=str(tmp_path),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+            assert r.returncode == 0, (head, kind, extra, r.stderr)
+
+
 def test_ram_bytes_define_matches_sizeof(tmp_path):
     m = RNN(1, 8, 1, 25, "sigmoid")
     main = '#include <stdio.h>\n#include "m_train.h"\nint main(void)\n{\n    printf("%lu\\n", (unsigned long)sizeof(m_trainer_t));\n    return 0;\n}\n'

@@ -15,7 +15,13 @@ For char models (V = 65 in and out, token input) with H = 8, 16, 32 (and any
 - the multiply-accumulate count per step (H*H + V*H: the token input is a
   column gather), and cycles / instructions per MAC as the ratio against it.
 
-Prints a markdown table. Usage: python3 tools/bench_c.py [--h 8 16 32] [--steps 16]
+Then the C trainer (``tinyrnn export --train``) on the echo task (T = 25,
+H = 8, sigmoid + BCE, SGD with global-norm clipping, ``--trainer-steps``
+steps): bit accuracy, ATmega328P cycles per training step, host instructions
+per training step (callgrind), flash, .data + .bss and the measured stack
+peak (see tools/c_train_targets.py).
+
+Prints markdown tables. Usage: python3 tools/bench_c.py [--h 8 16 32] [--steps 16] [--trainer-steps 200]
 """
 
 import argparse
