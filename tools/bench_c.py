@@ -174,6 +174,7 @@ def trainer_numbers(work: str, steps: int, host_steps: int) -> "dict[str, float]
         return int(re.search(r"Collected : (\d+)", r.stderr).group(1))  # type: ignore[union-attr]
 
     a["host_instr"] = (ir(host_steps) - ir(0)) / host_steps
+    a["host_sizeof"] = ctt.echo_run("host-gcc", os.path.join(work, "echo_host_size"), 1)["sizeof"]
     return a
 
 
@@ -223,11 +224,12 @@ def main() -> int:
         print("C trainer (tinyrnn export --train), echo task: T = %d, H = %d, X = Y = 1, sigmoid + BCE, SGD + global-norm clip; %d steps, avr-gcc -Os, host gcc -O2."
               % (ctt.ECHO_T, ctt.ECHO_H, args.trainer_steps))
         print()
-        print("| bit accuracy (500 bits) | AVR cycles/step | AVR ms/step @16 MHz | host instr/step | trainer struct <= (B) | AVR flash (B) | AVR .data + .bss (B) | AVR stack peak (B) | AVR RAM peak of 2048 (B) |")
+        print("| bit accuracy (500 bits) | AVR cycles/step | AVR ms/step @16 MHz | host instr/step | sizeof(trainer) AVR / host (B), bound | AVR flash (B) | AVR .data + .bss (B) | AVR stack peak (B) | AVR RAM peak of 2048 (B) |")
         print("|---|---|---|---|---|---|---|---|---|")
-        print("| %.1f %% | %.0f | %.1f | %.0f | %d | %d | %d | %d | %d |" % (
+        print("| %.1f %% | %.0f | %.1f | %.0f | %d / %d, %d | %d | %d | %d | %d |" % (
             100.0 * t["correct"] / t["bits"], t["cycles_per_step"], t["cycles_per_step"] / 16000.0, t["host_instr"],
-            ram_bytes(1, ctt.ECHO_H, 1, ctt.ECHO_T), t["flash"], t["data"] + t["bss"], t["ram_peak"] - t["data"] - t["bss"], t["ram_peak"]))
+            t["sizeof"], t["host_sizeof"], ram_bytes(1, ctt.ECHO_H, 1, ctt.ECHO_T), t["flash"], t["data"] + t["bss"],
+            t["ram_peak"] - t["data"] - t["bss"], t["ram_peak"]))
     return 0
 
 

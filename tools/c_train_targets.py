@@ -406,6 +406,8 @@ int main(void)
     put_u32(ok);
     plat_write("F ");
     put_u32(free_bytes);
+    plat_write("S ");
+    put_u32((uint32_t)sizeof tr);
     plat_write("E\\n");
     plat_exit(0);
     return 0;
@@ -489,8 +491,9 @@ def echo_run(target: str, workdir: str, steps: int, timeout: float = 1800) -> "D
     if "E" not in words:
         raise RuntimeError("echo firmware output has no end marker:\n" + out[-2000:])
     losses = [ct.bits_f32(int(words[i + 1], 16)) for i, w in enumerate(words) if w == "L"]
-    val = {w: int(words[i + 1]) for i, w in enumerate(words) if w in ("C", "A", "F")}
-    r = {"losses": losses, "correct": val["A"], "bits": ECHO_EVAL * ECHO_T, "cycles_per_step": val["C"] / steps, "exe": exe}  # type: Dict[str, Any]
+    val = {w: int(words[i + 1]) for i, w in enumerate(words) if w in ("C", "A", "F", "S")}
+    r = {"losses": losses, "correct": val["A"], "bits": ECHO_EVAL * ECHO_T, "cycles_per_step": val["C"] / steps, "exe": exe,
+         "sizeof": val["S"]}  # type: Dict[str, Any]
     if target == "avr":
         text, data, bss = ct.sizes("avr", exe)
         r.update(flash=text + data, data=data, bss=bss, free_stack_min=val["F"],
