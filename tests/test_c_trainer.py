@@ -158,7 +158,8 @@ def test_name_dims_and_spec_errors():
     assert parse_spec("1,8,1,25,sigmoid") == (1, 8, 1, 25, "sigmoid", "dense")
     assert parse_spec("65, 32, 65, 25, softmax, token") == (65, 32, 65, 25, "softmax", "token")
     for bad, msg in (("1,8,1", "expected X,H,Y,T"), ("1,8,1,x,mse", "T = 'x'"), ("1,0,1,2,mse", "H = 0"),
-                     ("1,8,1,25,relu", "head 'relu'"), ("1,8,1,25,mse,sparse", "input 'sparse'")):
+                     ("1,8,1,25,relu", "head 'relu'"), ("1,8,1,25,mse,sparse", "input 'sparse'"),
+                     ("1,100000,1,2,mse", "too large"), ("1,8,1,100000,mse", "(T+1)*H = 800008")):
         with pytest.raises(ExportError, match=re.escape(msg)):
             parse_spec(bad)
 

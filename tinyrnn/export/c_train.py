@@ -572,6 +572,10 @@ def parse_spec(spec: str) -> "tuple[int, int, int, int, str, str]":
         if v < 1:
             raise ExportError("--spec %r: %s = %d must be at least 1" % (spec, label, v))
         dims.append(v)
+    X, H, Y, T = dims
+    for what, size in (("H*X + H*H + H + Y*H + Y parameters", H * X + H * H + H + Y * H + Y), ("(T+1)*H", (T + 1) * H), ("T*Y", T * Y), ("T*X", T * X)):
+        if size > INT_MAX_AVR:  # checked before anything is allocated
+            raise ExportError("--spec %r: %s = %d is too large for the C trainer (limit %d)" % (spec, what, size, INT_MAX_AVR))
     head = parts[4]
     if head not in HEADS:
         raise ExportError("--spec %r: head %r is not one of %s" % (spec, head, ", ".join(HEADS)))
