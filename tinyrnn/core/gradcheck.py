@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 
     from .model import RNN, Input
 
-from .model import GROUPS
-
 
 def gradcheck(
     model: "RNN",
@@ -49,7 +47,7 @@ def gradcheck(
     model.backward()
     analytic = list(model.grads)
     worst = {}  # type: Dict[str, float]
-    for name in GROUPS:
+    for name in model.layout.names:
         off = model.layout.groups[name][0]
         err = 0.0
         for k in range(off, off + model.layout.group_size(name)):
