@@ -45,7 +45,7 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     p = sub.add_parser(
         "train",
         help="train a model on a text corpus or a sequence file",
-        description="Train a vanilla RNN with truncated BPTT. Without FILE it trains a character model on a small "
+        description="Train a recurrent network (tanh RNN, GRU or LSTM; --cell, --layers) with truncated BPTT. Without FILE it trains a character model on a small "
         "public-domain corpus bundled with tinyrnn. A FILE ending in .jsonl is a sequence file (see docs/training.md); "
         "any other file is UTF-8 text for a character model. Prints an instrument panel every --log-every steps and "
         "writes model.json, metrics.jsonl, report.svg (and best.json when there is an eval split) into --out.",
