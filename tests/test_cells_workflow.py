@@ -118,7 +118,7 @@ def test_cli_gradcheck_gated_stack(capsys):
 
 def test_memory_limits_count_the_same_parameters_as_the_layout():
     from tinyrnn import Layout
-    from tinyrnn.core.cells import GATES
+    from tinyrnn.core.model import GATES
     from tinyrnn.workflow.limits import num_params
 
     for cell, G in GATES.items():

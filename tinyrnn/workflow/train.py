@@ -31,9 +31,8 @@ import time
 
 from .checkpoint import Checkpoint
 from .guard import BlowUpGuard
-from ..core.cells import CELLS
 from ..core.diagnostics import diagnostics, update_ratio
-from ..core.model import RNN, argmax
+from ..core.model import CELLS, RNN, argmax
 from ..core.optim import Optimizer, clip_elementwise, clip_global_norm, grad_norm, make_optimizer
 from ..core.rng import Rng
 
