@@ -337,3 +337,10 @@ int main(void)
     assert floats(out, "h0") == floats(out, "h4") and any(v != 0.0 for v in floats(out, "h4"))
     assert floats(out, "h0r") == [0.0] * 3
 
+
+
+def test_gated_and_stacked_models_have_no_c_trainer_yet():
+    for cell, layers in (("gru", 1), ("lstm", 1), ("rnn", 2)):
+        m = RNN(2, 3, 2, 4, "softmax", cell=cell, layers=layers)
+        with pytest.raises(ExportError, match="one-layer tanh models; this model is %s x %d layers" % (cell, layers)):
+            trainer_header(m, "m", "dense")

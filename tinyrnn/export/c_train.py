@@ -87,6 +87,8 @@ def trainer_header(
     N = check_name(name)
     if cell not in CELLS:
         raise ExportError("cell %r has no C trainer yet (have: %s)" % (cell, ", ".join(CELLS)))
+    if not model.vanilla:
+        raise ExportError("the C trainer is for one-layer tanh models; this model is %s x %d layers" % (model.cell, model.layers))
     X, H, Y = model.X, model.H, model.Y
     T = model.T if T is None else T
     if not isinstance(T, int) or isinstance(T, bool) or T < 1:
