@@ -142,3 +142,27 @@ def random_params(m, rng: Rng, scale: float, recurrent_norm: "float | None" = No
         n = math.sqrt(sum(v * v for v in m.params[off : off + rows * cols]))
         for k in range(off, off + rows * cols):
             m.params[k] *= recurrent_norm / n
+
+
+def from_torch(m, rnn, linear) -> None:
+    """Copy a torch nn.RNN/nn.GRU/nn.LSTM (num_layers = m.layers) and nn.Linear into ``m.params``
+    by the contract: per layer weight_ih, weight_hh, then bias_ih, bias_hh (rnn: their sum as bh)."""
+    P, grp = m.params, m.layout.groups
+
+    def put(g, t):
+        off = grp[g][0]
+        vals = [float(v) for v in t.detach().double().reshape(-1).tolist()]
+        P[off : off + len(vals)] = vals
+
+    for layer in range(m.layers):
+        sfx = str(layer) if layer else ""
+        put("Wxh" + sfx, getattr(rnn, "weight_ih_l%d" % layer))
+        put("Whh" + sfx, getattr(rnn, "weight_hh_l%d" % layer))
+        bi, bh = getattr(rnn, "bias_ih_l%d" % layer), getattr(rnn, "bias_hh_l%d" % layer)
+        if m.cell == "rnn":
+            put("bh" + sfx, bi + bh)
+        else:
+            put("bxh" + sfx, bi)
+            put("bhh" + sfx, bh)
+    put("Why", linear.weight)
+    put("by", linear.bias)
