@@ -42,7 +42,7 @@ def train(cell: str, layers: int, vocab: "list[str]", ids: "list[int]") -> "dict
         loss.backward()
         opt.step()
         p += T
-    m = gr.Model(V, H, V, 1, "softmax", cell, layers)
+    m = gr.make(V, H, V, "softmax", cell, layers)
     gr.from_torch(m, rnn, lin)
     return {"cell": cell, "layers": layers, "X": V, "H": H, "Y": V, "loss": float(loss.detach()), "vocab": vocab, "params": m.params}
 
