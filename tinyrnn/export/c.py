@@ -20,6 +20,12 @@ mutable state)::
                                                                  softmax head: inverse-CDF draw as
                                                                  workflow.sample.draw (float32 sums)
 
+GRU, LSTM and stacked layers (``RNN(..., cell=, layers=)``): the same API;
+the state becomes ``{ float h[NAME_LAYERS][NAME_H_S]; }`` (the LSTM adds
+``float c[NAME_LAYERS][NAME_H_S];``), there is one weight table per layout
+group, and the step code comes from ``c_cells.py``. The one-layer vanilla
+model keeps the header below unchanged.
+
 Exactness: every weight is first rounded to float32 (round to nearest even,
 as ``struct.pack('<f')`` does) and printed with ``%.9g`` plus an ``f``
 suffix. Nine significant digits identify every float32, so the C compiler
