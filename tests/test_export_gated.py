@@ -230,3 +230,27 @@ def test_pytorch_weights_run_in_c_as_in_pytorch(cell, layers, tmp_path):
     for t in range(T):
         got = [ct.bits_f32(int(w, 16)) for w in out[t].split()]
         assert max(abs(a - b) for a, b in zip(got, want[t])) < 1e-5, (t, got, want[t])
+
+
+def test_arduino_library_of_a_trained_gru_prints_the_python_greedy_text(tmp_path):
+    """The Arduino library (export/arduino.py) only swaps the header: the demo sketch of the trained GRU
+    (tests/data/gated_trained.json) built by arduino-builder prints on simavr what Python's greedy sampling gives."""
+    import arduino as ard  # tools/arduino.py
+
+    import gated_cases as gcs
+    from tinyrnn.export.arduino import DEMO_LENGTH, write_library
+    from tinyrnn.workflow.checkpoint import Checkpoint
+    from tinyrnn.workflow.sample import sample_text
+
+    for prog in ard.PROGRAMS:
+        require_program(prog)
+    m, vocab = [(m, v) for m, v in gcs.trained_models() if m.cell == "gru"][0]
+    ck = Checkpoint(m, "token", vocab=vocab, step=400)
+    lib = tmp_path / "libs" / "gru"
+    write_library(ck, str(lib), "gru")
+    assert '#define gru_CELL "gru"' in (lib / "src" / "gru.h").read_text()
+    ino = os.path.join(str(lib), "examples", "gru_demo", "gru_demo.ino")
+    got = ard.run(ard.build(ino, str(tmp_path / "libs"), str(tmp_path / "build")), b"[send")
+    text = sample_text(m, vocab, DEMO_LENGTH, 0.0, None, 0)
+    assert len(set(text)) > 3
+    assert got == ard.display(text.encode("utf-8") + b"\n" + b"[send a line: it becomes the prime]\r\n")
