@@ -76,3 +76,48 @@ def test_bad_cell_layers_and_state_are_named():
         m.forward([1, 2], [0, 0], h0=[0.0] * 8)
     with pytest.raises(ValueError, match="state must hold 16 floats"):
         m.step([0.0] * 8, 1, [0.0] * 3)
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_general_path_equals_the_fused_vanilla_path(dense):
+    """The layer loop with the rnn cell at one layer is today's fused model, bit for bit."""
+    fused, general = _model("rnn", 1), _model("rnn", 1)
+    general.vanilla = False
+    rnd = random.Random(4)
+    xs = [[rnd.uniform(-1, 1) for _ in range(5)] for _ in range(7)] if dense else [rnd.randrange(5) for _ in range(7)]
+    h0 = [0.1, -0.2, 0.3, 0.05]
+    for m in (fused, general):
+        m.forward(xs, [1, 0, 2, 2, 1, 0, 1], h0=h0)
+        m.backward()
+    assert fused.loss == general.loss
+    assert list(fused.grads) == list(general.grads)
+    assert list(fused.dh0) == list(general.dh0) and fused.final_state() == general.final_state()
+    assert list(fused.dh_raw[: 7 * 4]) == list(general.dh_raw[: 7 * 4])
+    s1, s2, z1, z2 = list(h0), list(h0), [0.0] * 3, [0.0] * 3
+    for x in xs:
+        fused.step(s1, x, z1)
+        general.step(s2, x, z2)
+    assert (s1, z1) == (s2, z2)
+
+
+@pytest.mark.parametrize("cell,layers", [("gru", 2), ("lstm", 1)])
+def test_sparse_updates_touch_only_layer_0_columns_seen(cell, layers):
+    from tinyrnn import SGD, Adagrad, clip_elementwise
+
+    m = _model(cell, layers, X=9)
+    m.forward([1, 4, 4, 7], [0, 1, 2, 0])
+    m.backward()
+    ranges = m.grad_ranges()
+    L = m.layout
+    assert ranges[:-1] == [(L.Wxh + j, L.Whh, 9) for j in (1, 4, 7)] and ranges[-1] == (L.Whh, L.size, 1)
+    covered = {i for lo, hi, st in ranges for i in range(lo, hi, st)}
+    assert all(m.grads[i] == 0.0 for i in range(L.size) if i not in covered)
+    assert all(any(m.grads[i] != 0.0 for i in range(L.Wxh + j, L.Whh, 9)) for j in (1, 4, 7))
+    for make in (lambda n: SGD(n, 0.3), lambda n: Adagrad(n, 0.1)):
+        full, sparse = list(m.params), list(m.params)
+        g1, g2 = list(m.grads), list(m.grads)
+        clip_elementwise(g1, 0.01)
+        clip_elementwise(g2, 0.01, ranges)
+        make(L.size).step(full, g1)
+        make(L.size).step(sparse, g2, ranges)
+        assert full == sparse

@@ -1,27 +1,44 @@
-"""The vanilla tanh RNN: flat parameter buffer, forward, BPTT, stepwise inference.
+"""The recurrent model: flat parameter buffer, forward, BPTT, stepwise inference.
 
-Math (t = 0 .. n-1, h[0] the initial state)::
+Math (t = 0 .. n-1, h[0] the initial state), for the default one-layer tanh cell::
 
     h[t+1] = tanh(Wxh x[t] + Whh h[t] + bh)     # H
     z[t]   = Why h[t+1] + by                    # Y logits
     p[t]   = head(z[t])                         # see heads.py
 
-Parameters live in one flat buffer ``params`` (row-major, layout below); the
-gradients in ``grads`` with the same layout. Activations live in flat
-buffers allocated once for T steps and indexed explicitly::
+``cell="gru"`` / ``"lstm"`` and ``layers=L`` replace the first line by L
+cells (cells.py), layer l reading layer l-1's new state; the head reads the
+top layer's. Parameters live in one flat buffer ``params`` (row-major,
+offsets from ``Layout`` below); the gradients in ``grads`` with the same
+layout. Activations live in flat buffers allocated once for T steps and
+indexed explicitly (G gates: 1 rnn, 3 gru, 4 lstm; one layer is today's
+vanilla layout)::
 
-    params: Wxh (H*X) | Whh (H*H) | bh (H) | Why (Y*H) | by (Y)
-    h      ((T+1)*H)  h[t*H + i]      state t (h[0] initial)
-    z, p   (T*Y)      z[t*Y + k]      logits / probabilities at step t
-    dz     (T*Y)      dL/dz
-    dh     (T*H)      dL/dh[t+1] (from the output and from step t+1)
-    dh_raw (T*H)      dL/d(pre-activation) = (1 - h[t+1]**2) * dh
+    params  Wxh{l} | Whh{l} | bh{l} (gated: bxh{l} | bhh{l}) per layer, Why | by
+    h       (L*(T+1)*H)   h[(l*(T+1) + t)*H + i]   layer l's state t (t = 0 initial)
+    c       (L*(T+1)*H)   lstm cells, laid out as h
+    a       (L*T*G*H)     a[(l*T + t)*G*H + ...]   gates after their activations (gru r|z|n, lstm i|f|g|o)
+    e       (L*T*H)       gru W_hn h + b_hn, lstm tanh(c')
+    z, p    (T*Y)         z[t*Y + k]               logits / probabilities at step t
+    dz      (T*Y)         dL/dz
+    dh      (L*T*H)       dL/dh[t+1] of layer l (from above and from step t+1)
+    dh_raw  (L*T*G*H)     dL/d(pre-activations), the input side (rnn: (1 - h[t+1]**2) * dh)
+    dah     (L*T*G*H)     gru: the hidden side (r * dh_raw in the n block); else dh_raw itself
+    dh0     (S)           dL/d(initial state), the state's layout
+
+The state (``new_state``, ``h0``, ``final_state``, ``dh0``) is one flat
+list of S floats: h of every layer (layer l at l*H), then for lstm c of
+every layer (at (L + l)*H).
 
 Every loop is a primitive of ``kernels`` (matrix x vector into a buffer,
 its transpose, weight gradients as sums over time): this module is the
-math only. The training buffers (grads, activations, the copied input) are
-allocated by the first ``forward`` (or the first read of one of them), so
-a model that only runs ``step`` holds just its parameters.
+math only. The one-layer tanh model keeps its fused loop (the output layer
+per step, the token's Wxh column added inside the recurrent mat-vec);
+every other cell and depth runs layer after layer over the sequence
+(``_forward_layers``/``_backward_layers``). The training buffers (grads,
+activations, the copied input) are allocated by the first ``forward`` (or
+the first read of one of them), so a model that only runs ``step`` holds
+just its parameters.
 """
 
 import math
@@ -124,11 +141,13 @@ def _is_token(v: object) -> bool:
 
 
 class RNN:
-    """A vanilla tanh RNN with fixed dimensions X, H, Y and at most T steps.
+    """A recurrent network with fixed dimensions X, H, Y and at most T steps.
 
     ``head`` is ``"softmax"`` (class ids), ``"sigmoid"`` (targets in [0, 1])
-    or ``"mse"`` (real targets). Inputs are token ids (an implicit one-hot:
-    a column of Wxh is gathered) or dense vectors of X floats.
+    or ``"mse"`` (real targets). ``cell`` is ``"rnn"`` (tanh), ``"gru"`` or
+    ``"lstm"`` (PyTorch's conventions), ``layers`` the depth. Inputs are
+    token ids (an implicit one-hot: a column of Wxh is gathered) or dense
+    vectors of X floats. ``S`` is the size of the flat state.
     """
 
     # training buffers, allocated on first use (see _allocate)
