@@ -59,7 +59,7 @@ def one_step_cases(prefix: str, hs: "tuple[int, ...]", steps: int, seed: int) ->
 
 def trained_models() -> "list[tuple]":
     """(model, vocab) of tests/data/gated_trained.json: a GRU and a 2-layer LSTM trained by
-    PyTorch on export_cases.TEXT (tests/make_gated_trained.py)."""
+    PyTorch and an LSTM trained by tinyrnn, on export_cases.TEXT (tests/make_gated_trained.py)."""
     with open(os.path.join(HERE, "data", "gated_trained.json")) as f:
         data = json.load(f)
     out = []
@@ -71,12 +71,12 @@ def trained_models() -> "list[tuple]":
 
 
 def free_cases(prefix: str, small: bool, steps: int = FREE_STEPS) -> "list[ct.Case]":
-    """``steps``-step free runs from the zero state: the trained models (on TEXT) and random
+    """``steps``-step free runs from the zero state: the three trained models (on TEXT) and random
     contractive models (each layer's ||Whh||_F = 0.9)."""
     ids = [sorted(set(ec.TEXT)).index(ch) for ch in ec.TEXT]
     cases = []
-    for m, vocab in trained_models():
-        cases.append(ct.Case(m, "%st%s%d" % (prefix, m.cell, m.layers), False, ids, steps, vocab=vocab))
+    for k, (m, vocab) in enumerate(trained_models()):
+        cases.append(ct.Case(m, "%st%d%s%d" % (prefix, k, m.cell, m.layers), False, ids, steps, vocab=vocab))
     rng = Rng(29)
     shapes = [("gru", 2, 3, 4, 2, "mse", True), ("lstm", 1, 3, 4, 2, "sigmoid", False), ("rnn", 2, 3, 4, 2, "softmax", True)]
     if not small:

@@ -1,9 +1,9 @@
-"""Write tests/data/gated_trained.json: a GRU and a 2-layer LSTM char model trained by PyTorch.
+"""Write tests/data/gated_trained.json: char models trained on export_cases.TEXT (next character, H = 8).
 
-The C export tests run these (as "trained models") for 10,000 free-running
-steps on every target. Trained in float64 with Adam on export_cases.TEXT
-(next-character prediction, H = 8); the weights are mapped to tinyrnn's flat
-layout by gated_ref.from_torch. Rerun with the py3.11 test venv (it has torch):
+A GRU and a 2-layer LSTM trained by PyTorch (float64, Adam; the weights mapped
+to tinyrnn's flat layout by gated_ref.from_torch) and an LSTM trained by
+tinyrnn itself (Adam, clipped). The C export tests run them for 10,000
+free-running steps on every target. Rerun with the py3.11 test venv (torch):
     .venv-test/py3.11/bin/python tests/make_gated_trained.py
 """
 
@@ -44,15 +44,36 @@ def train(cell: str, layers: int, vocab: "list[str]", ids: "list[int]") -> "dict
         p += T
     m = gr.make(V, H, V, "softmax", cell, layers)
     gr.from_torch(m, rnn, lin)
-    return {"cell": cell, "layers": layers, "X": V, "H": H, "Y": V, "loss": float(loss.detach()), "vocab": vocab, "params": m.params}
+    return {"cell": cell, "layers": layers, "X": V, "H": H, "Y": V, "loss": float(loss.detach()), "vocab": vocab, "params": m.params,
+            "trained_by": "torch"}
+
+
+def train_core(cell: str, layers: int, vocab: "list[str]", ids: "list[int]") -> "dict":
+    from tinyrnn import Adam, RNN, clip_elementwise, init_params
+
+    V = len(vocab)
+    m = RNN(V, H, V, T, "softmax", cell=cell, layers=layers)
+    init_params(m, 11, "xavier")
+    opt = Adam(m.num_params, 0.01)
+    p = 0
+    for it in range(ITERS):
+        if p + T + 1 > len(ids):
+            p = 0
+        loss = m.forward(ids[p : p + T], ids[p + 1 : p + T + 1])
+        m.backward()
+        clip_elementwise(m.grads, 5.0)
+        opt.step(m.params, m.grads)
+        p += T
+    return {"cell": cell, "layers": layers, "X": V, "H": H, "Y": V, "loss": float(loss) / T, "vocab": vocab, "params": list(m.params),
+            "trained_by": "tinyrnn"}
 
 
 def main() -> None:
     vocab = sorted(set(ec.TEXT))
     ids = [vocab.index(c) for c in ec.TEXT]
-    out = [train(cell, layers, vocab, ids) for cell, layers in SHAPES]
+    out = [train(cell, layers, vocab, ids) for cell, layers in SHAPES] + [train_core("lstm", 1, vocab, ids)]
     for d in out:
-        print("%s L=%d: final training loss %.3f" % (d["cell"], d["layers"], d["loss"]))
+        print("%s L=%d (%s): final training loss %.3f" % (d["cell"], d["layers"], d["trained_by"], d["loss"]))
     with open(os.path.join(HERE, "data", "gated_trained.json"), "w") as f:
         json.dump(out, f)
 

@@ -9,7 +9,8 @@ strict warning set (c_targets.WARN, -Werror) and run once per session:
   state before every step; logits within 1e-5 absolute (1e-5 relative where
   |z| > 1) of float64 Python with the float32 weights;
 - free-running: 10,000 steps from the zero state of a GRU and a 2-layer LSTM
-  trained on text and of random contractive models, within 1e-4 at every step
+  trained on text by PyTorch, an LSTM trained by tinyrnn, and random
+  contractive models, within 1e-4 at every step
   (ATmega328P: 1,000 steps -- the 10,000-step run of these models under simavr
   takes minutes, which CI runs on three interpreters; run it with
   TINYRNN_AVR_FREE_STEPS=10000, docs/export.md has the numbers);
@@ -138,5 +139,5 @@ def test_gated_free_running(target, tmp_path_factory):
             assert d <= FREE_TOL, "%s step %d: |C - Python| = %.3g > %g" % (c.name, t, d, FREE_TOL)
         cells.add(c.model.cell)
         report.append("%s(%s L=%d H=%d) %.2e" % (c.name, c.model.cell, c.model.layers, c.model.H, worst))
-    assert cells == {"rnn", "gru", "lstm"} and len(report) == 5
+    assert cells == {"rnn", "gru", "lstm"} and len(report) == 6
     print("\n%s free-running %d steps, max |d|: %s" % (target, max(c.steps for c, _ in res.values()), ", ".join(report)))
