@@ -21,7 +21,6 @@ strict warning set (c_targets.WARN, -Werror) and run once per session:
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -65,18 +64,8 @@ def _results(target, tmp_path_factory):
         return _cache[target]
     one, free = _cases(target)
     groups = ct.bins(one + free, AVR_FLASH_BIN) if target == "avr" else [one + free]
-    base = tmp_path_factory.mktemp("gated-" + target)
     t0 = time.time()
-
-    def go(k):
-        exe = ct.build(target, str(base / ("fw%d" % k)), groups[k], jobs=1 if len(groups) > 1 else 0)
-        return groups[k], ct.parse(ct.run(target, exe, timeout=900), groups[k])
-
-    out = {}
-    with ThreadPoolExecutor(max_workers=2 if len(groups) > 1 else 1) as pool:
-        for group, parsed in pool.map(go, range(len(groups))):
-            for c, r in zip(group, parsed):
-                out[c.name] = (c, r)
+    out = ct.run_groups(target, groups, str(tmp_path_factory.mktemp("gated-" + target)))
     print("\n%s: %d firmware(s), %d gated/stacked models, %.1f s" % (target, len(groups), len(out), time.time() - t0))
     _cache[target] = out
     return out

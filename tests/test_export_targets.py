@@ -20,7 +20,6 @@ of flash); each is built warning-free (-Werror) and run once per session.
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -57,19 +56,6 @@ def _reference(case):
     return _cache[key]
 
 
-def _bins(cases, limit):
-    """Greedy first-fit of cases into firmwares of at most ``limit`` estimated flash bytes."""
-    bins = []  # type: list
-    for c in sorted(cases, key=lambda c: -c.flash_estimate()):
-        for b in bins:
-            if sum(x.flash_estimate() for x in b) + c.flash_estimate() <= limit:
-                b.append(c)
-                break
-        else:
-            bins.append([c])
-    return bins
-
-
 def _results(target, tmp_path_factory):
     """{case name: parsed output} for every case of ``target``, built and run once."""
     for prog in ct.PROGRAMS[target]:
@@ -78,22 +64,11 @@ def _results(target, tmp_path_factory):
         return _cache[target]
     cs = _cases()
     if target == "avr":
-        groups = _bins(cs["avr_one"] + cs["avr_free"][1:], AVR_FLASH_BIN) + [cs["avr_free"][:1]]
+        groups = ct.bins(cs["avr_one"] + cs["avr_free"][1:], AVR_FLASH_BIN) + [cs["avr_free"][:1]]
     else:
         groups = [cs["one"] + cs["free"]]
-    base = tmp_path_factory.mktemp(target)
     t0 = time.time()
-
-    def go(k):
-        group = groups[k]
-        exe = ct.build(target, str(base / ("fw%d" % k)), group, jobs=1 if len(groups) > 1 else 0)
-        return group, ct.parse(ct.run(target, exe, timeout=300), group)
-
-    out = {}
-    with ThreadPoolExecutor(max_workers=2 if len(groups) > 1 else 1) as pool:
-        for group, parsed in pool.map(go, range(len(groups))):
-            for c, r in zip(group, parsed):
-                out[c.name] = (c, r)
+    out = ct.run_groups(target, groups, str(tmp_path_factory.mktemp(target)), timeout=300)
     print("\n%s: %d firmware(s), %d models, %.1f s" % (target, len(groups), len(out), time.time() - t0))
     _cache[target] = out
     return out

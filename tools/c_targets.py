@@ -418,6 +418,22 @@ def bins(cases: "Sequence[Case]", limit: int) -> "List[List[Case]]":
     return out
 
 
+def run_groups(target: str, groups: "Sequence[Sequence[Case]]", base: str, timeout: float = 900) -> "Dict[str, Tuple[Case, Any]]":
+    """Build one firmware per group of cases in ``base``/fwK and run them (two at a time when there
+    are several); return {case name: (case, parsed output)}."""
+
+    def go(k: int) -> "Tuple[Sequence[Case], Any]":
+        exe = build(target, os.path.join(base, "fw%d" % k), groups[k], jobs=1 if len(groups) > 1 else 0)
+        return groups[k], parse(run(target, exe, timeout=timeout), groups[k])
+
+    out = {}
+    with ThreadPoolExecutor(max_workers=2 if len(groups) > 1 else 1) as pool:
+        for group, parsed in pool.map(go, range(len(groups))):
+            for c, r in zip(group, parsed):
+                out[c.name] = (c, r)
+    return out
+
+
 def max_error(got: "List[Tuple[int, List[float], List[float]]]", want: "List[Tuple[int, List[float], List[float]]]") -> "Dict[str, float]":
     """Worst absolute and scaled (|d| / max(1, |z|)) logit errors; rc mismatches count as inf."""
     worst_abs = worst_scaled = 0.0
