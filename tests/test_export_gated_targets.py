@@ -27,6 +27,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import export_cases as ec  # noqa: E402
 import gated_cases as gcs  # noqa: E402
 from support import require_program  # noqa: E402
 
@@ -94,39 +95,15 @@ def test_gated_one_step_agreement(target, tmp_path_factory):
 @pytest.mark.parametrize("target", ct.TARGETS)
 def test_gated_out_of_range_token_leaves_every_layer_alone(target, tmp_path_factory):
     res = _results(target, tmp_path_factory)
-    seen = set()
-    for c, got in res.values():
-        if c.states is None or c.dense or not c.print_state:
-            continue
-        for t, (rc, z, s) in enumerate(got):
-            tok = c.inputs[t % len(c.inputs)]
-            if 0 <= tok < c.model.X:
-                assert rc == 0
-                continue
-            assert rc == -1, "%s: token %d accepted" % (c.name, tok)
-            assert z == [0.0] * c.model.Y
-            assert s == [ct.f32(v) for v in c.states[t]], "%s: state changed by a rejected token" % c.name
-            seen.add(c.model.cell)
+    seen = {c.model.cell for c in ec.check_rejected_tokens(res)}
     assert seen == {"rnn", "gru", "lstm"}
 
 
 @pytest.mark.parametrize("target", ct.TARGETS)
 def test_gated_free_running(target, tmp_path_factory):
     res = _results(target, tmp_path_factory)
-    report = []
-    cells = set()
-    for c, got in res.values():
-        if c.states is not None:
-            continue
-        assert len(got) == c.steps
-        want = _reference(c)
-        worst = 0.0
-        for t, ((rc, z, _), (_, z_w, _)) in enumerate(zip(got, want)):
-            assert rc == 0
-            d = max(abs(a - b) for a, b in zip(z, z_w))
-            worst = max(worst, d)
-            assert d <= FREE_TOL, "%s step %d: |C - Python| = %.3g > %g" % (c.name, t, d, FREE_TOL)
-        cells.add(c.model.cell)
-        report.append("%s(%s L=%d H=%d) %.2e" % (c.name, c.model.cell, c.model.layers, c.model.H, worst))
+    runs = ec.check_free_runs(res, _reference, FREE_TOL)
+    cells = {c.model.cell for c, _ in runs}
+    report = ["%s(%s L=%d H=%d) %.2e" % (c.name, c.model.cell, c.model.layers, c.model.H, worst) for c, worst in runs]
     assert cells == {"rnn", "gru", "lstm"} and len(report) == 6
     print("\n%s free-running %d steps, max |d|: %s" % (target, max(c.steps for c, _ in res.values()), ", ".join(report)))
