@@ -145,3 +145,41 @@ def free_cases(prefix: str, small: bool) -> "list[ct.Case]":
         # on AVR the small model runs with its weights in RAM (no PROGMEM): that path is run too
         cases.append(ct.Case(c, "%sc%d" % (prefix, k), dense, inputs, FREE_STEPS, progmem=not small))
     return cases
+
+
+def check_rejected_tokens(res: "dict") -> "list[ct.Case]":
+    """Over the token cases that print their state: every in-range token returned 0, every
+    out-of-range one returned -1 with z = 0 and the state left as loaded. One case per rejection."""
+    seen = []
+    for c, got in res.values():
+        if c.states is None or c.dense or not c.print_state:
+            continue
+        for t, (rc, z, s) in enumerate(got):
+            tok = c.inputs[t % len(c.inputs)]
+            if 0 <= tok < c.model.X:
+                assert rc == 0
+                continue
+            seen.append(c)
+            assert rc == -1, "%s: token %d accepted" % (c.name, tok)
+            assert z == [0.0] * c.model.Y
+            assert s == [ct.f32(v) for v in c.states[t]], "%s: state changed by a rejected token" % c.name
+    return seen
+
+
+def check_free_runs(res: "dict", reference: "object", tol: float) -> "list[tuple[ct.Case, float]]":
+    """Every free-running case (no loaded states) ran all its steps and stayed within ``tol`` of
+    ``reference(case)`` at every step; (case, worst |d|) per case."""
+    out = []
+    for c, got in res.values():
+        if c.states is not None:
+            continue
+        assert len(got) == c.steps
+        want = reference(c)  # type: ignore[operator]
+        worst = 0.0
+        for t, ((rc, z, _), (_, z_w, _)) in enumerate(zip(got, want)):
+            assert rc == 0
+            d = max(abs(a - b) for a, b in zip(z, z_w))
+            worst = max(worst, d)
+            assert d <= tol, "%s step %d: |C - Python| = %.3g > %g" % (c.name, t, d, tol)
+        out.append((c, worst))
+    return out

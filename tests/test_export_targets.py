@@ -20,7 +20,6 @@ of flash); each is built warning-free (-Werror) and run once per session.
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -57,19 +56,6 @@ def _reference(case):
     return _cache[key]
 
 
-def _bins(cases, limit):
-    """Greedy first-fit of cases into firmwares of at most ``limit`` estimated flash bytes."""
-    bins = []  # type: list
-    for c in sorted(cases, key=lambda c: -c.flash_estimate()):
-        for b in bins:
-            if sum(x.flash_estimate() for x in b) + c.flash_estimate() <= limit:
-                b.append(c)
-                break
-        else:
-            bins.append([c])
-    return bins
-
-
 def _results(target, tmp_path_factory):
     """{case name: parsed output} for every case of ``target``, built and run once."""
     for prog in ct.PROGRAMS[target]:
@@ -78,22 +64,11 @@ def _results(target, tmp_path_factory):
         return _cache[target]
     cs = _cases()
     if target == "avr":
-        groups = _bins(cs["avr_one"] + cs["avr_free"][1:], AVR_FLASH_BIN) + [cs["avr_free"][:1]]
+        groups = ct.bins(cs["avr_one"] + cs["avr_free"][1:], AVR_FLASH_BIN) + [cs["avr_free"][:1]]
     else:
         groups = [cs["one"] + cs["free"]]
-    base = tmp_path_factory.mktemp(target)
     t0 = time.time()
-
-    def go(k):
-        group = groups[k]
-        exe = ct.build(target, str(base / ("fw%d" % k)), group, jobs=1 if len(groups) > 1 else 0)
-        return group, ct.parse(ct.run(target, exe, timeout=300), group)
-
-    out = {}
-    with ThreadPoolExecutor(max_workers=2 if len(groups) > 1 else 1) as pool:
-        for group, parsed in pool.map(go, range(len(groups))):
-            for c, r in zip(group, parsed):
-                out[c.name] = (c, r)
+    out = ct.run_groups(target, groups, str(tmp_path_factory.mktemp(target)), timeout=300)
     print("\n%s: %d firmware(s), %d models, %.1f s" % (target, len(groups), len(out), time.time() - t0))
     _cache[target] = out
     return out
@@ -131,39 +106,13 @@ def test_one_step_agreement(target, tmp_path_factory):
 @pytest.mark.parametrize("target", ct.TARGETS)
 def test_out_of_range_token_is_rejected(target, tmp_path_factory):
     res = _results(target, tmp_path_factory)
-    seen = 0
-    for c, got in res.values():
-        if c.states is None or c.dense or not c.print_state:
-            continue
-        for t, (rc, z, h) in enumerate(got):
-            tok = c.inputs[t % len(c.inputs)]
-            if 0 <= tok < c.model.X:
-                assert rc == 0
-                continue
-            seen += 1
-            assert rc == -1, "%s: token %d accepted" % (c.name, tok)
-            assert z == [0.0] * c.model.Y
-            assert h == [ct.f32(v) for v in c.states[t]], "%s: state changed by a rejected token" % c.name
-    assert seen >= 4
+    assert len(ec.check_rejected_tokens(res)) >= 4
 
 
 @pytest.mark.parametrize("target", ct.TARGETS)
 def test_free_running_10000_steps(target, tmp_path_factory):
     res = _results(target, tmp_path_factory)
-    report = []
-    n = 0
-    for c, got in res.values():
-        if c.states is not None:
-            continue
-        n += 1
-        assert len(got) == ec.FREE_STEPS
-        want = _reference(c)
-        worst = 0.0
-        for t, ((rc, z, _), (_, z_w, _)) in enumerate(zip(got, want)):
-            assert rc == 0
-            d = max(abs(a - b) for a, b in zip(z, z_w))
-            worst = max(worst, d)
-            assert d <= FREE_TOL, "%s step %d: |C - Python| = %.3g > %g" % (c.name, t, d, FREE_TOL)
-        report.append("%s(H=%d) %.2e" % (c.name, c.model.H, worst))
-    assert n >= 2
+    runs = ec.check_free_runs(res, _reference, FREE_TOL)
+    assert len(runs) >= 2 and all(c.steps == ec.FREE_STEPS for c, _ in runs)
+    report = ["%s(H=%d) %.2e" % (c.name, c.model.H, worst) for c, worst in runs]
     print("\n%s free-running 10000 steps, max |d|: %s" % (target, ", ".join(report)))

@@ -2,7 +2,9 @@
 """Cost of one exported step: flash, RAM, ATmega328P cycles, host instructions.
 
 For char models (V = 65 in and out, token input) with H = 8, 16, 32 (and any
-``--h``), in one run:
+``--h``) of each cell (``--cells``: the vanilla tanh RNN, GRU, LSTM; one layer,
+or ``--layers L``), in one run (a model whose weights do not fit the
+ATmega328P's 32 KB of flash is left out and said so):
 
 - flash and static RAM from ``avr-size`` / ``arm-none-eabi-size`` of a small
   firmware that calls ``NAME_step_token``, and of the same firmware without
@@ -12,8 +14,11 @@ For char models (V = 65 in and out, token input) with H = 8, 16, 32 (and any
   timer, averaged over the steps;
 - instructions per step on the host (gcc -O2, x86-64): valgrind callgrind's
   total instruction count for N steps minus that for 0 steps, divided by N;
-- the multiply-accumulate count per step (H*H + V*H: the token input is a
-  column gather), and cycles / instructions per MAC as the ratio against it.
+- the multiply-accumulate count per step (NAME_MACS_PER_STEP_TOKEN: G*H*H +
+  (L-1)*2*G*H*H + V*H with G = 1, 3, 4 gates; the token input is a column
+  gather), and cycles / instructions per MAC as the ratio against it. The
+  gated cells also spend sigmoid/tanh (expf) calls per unit, which the MAC
+  count does not see: their cycles/MAC carry that.
 
 Then the C trainer (``tinyrnn export --train``) on the echo task (T = 25,
 H = 8, sigmoid + BCE, SGD with global-norm clipping, ``--trainer-steps``
@@ -21,7 +26,7 @@ steps): bit accuracy, ATmega328P cycles per training step, host instructions
 per training step (callgrind), flash, .data + .bss and the measured stack
 peak (see tools/c_train_targets.py).
 
-Prints markdown tables. Usage: python3 tools/bench_c.py [--h 8 16 32] [--steps 16] [--trainer-steps 200]
+Prints markdown tables. Usage: python3 tools/bench_c.py [--h 8 16 32] [--cells rnn gru lstm] [--layers 1] [--steps 16] [--trainer-steps 200]
 """
 
 import argparse
@@ -36,6 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import c_targets as ct  # noqa: E402
 
 from tinyrnn import RNN, init_params  # noqa: E402
+from tinyrnn.export.c_cells import macs_per_step, scratch_floats, state_floats  # noqa: E402
 
 V = 65
 VOCAB = [chr(c) for c in range(32, 32 + V)]
@@ -114,8 +120,11 @@ int main(int argc, char **argv)
 """
 
 
-def char_model(H: int) -> RNN:
-    m = RNN(V, H, V, 1, "softmax")
+def char_model(H: int, cell: str = "rnn", layers: int = 1) -> RNN:
+    if cell == "rnn" and layers == 1:
+        m = RNN(V, H, V, 1, "softmax")
+    else:
+        m = RNN(V, H, V, 1, "softmax", cell=cell, layers=layers)
     init_params(m, H, "xavier")
     return m
 
@@ -187,6 +196,8 @@ def trainer_numbers(work: str, steps: int, host_steps: int) -> "dict[str, float]
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--h", type=int, nargs="+", default=[8, 16, 32], help="hidden sizes (default 8 16 32)")
+    ap.add_argument("--cells", nargs="+", default=["rnn", "gru", "lstm"], choices=["rnn", "gru", "lstm"], help="cells (default all three)")
+    ap.add_argument("--layers", type=int, default=1, help="layers per model (default 1)")
     ap.add_argument("--steps", type=int, default=16, help="timed steps on the ATmega328P (default 16)")
     ap.add_argument("--host-steps", type=int, default=2000, help="steps under callgrind (default 2000)")
     ap.add_argument("--trainer-steps", type=int, default=200, help="echo-task training steps for the C trainer table (default 200; 0: skip it)")
@@ -201,24 +212,30 @@ def main() -> int:
         if args.trainer_steps > 0:
             trainer = trainer_numbers(work, args.trainer_steps, 50)
             print("trainer done", file=sys.stderr)
-        for H in args.h:
-            m = char_model(H)
-            name = "char%d" % H
-            macs = H * H + V * H
+        for cell, H in [(cell, H) for cell in args.cells for H in args.h]:
+            m = char_model(H, cell, args.layers)
+            name = "%s%d" % (cell, H)
+            macs = macs_per_step(m, False)
+            if 4 * m.num_params + 4 * V + 3000 > ct.AVR_FLASH:
+                print("%s H=%d: %d bytes of weights do not fit the ATmega328P: left out" % (cell, H, 4 * m.num_params), file=sys.stderr)
+                continue
             a = avr_numbers(m, name, work, args.steps)
             m4 = arm_flash(m, name, work, "m4f")
             m3 = arm_flash(m, name, work, "m3")
             ir = host_instructions(m, name, work, args.host_steps)
-            rows.append((H, m.num_params, 4 * m.num_params + 4 * V, macs, a, m4, m3, ir))
-            print("H=%d done" % H, file=sys.stderr)
-    print("Char models, V = %d, token input (NAME_step_token), softmax head; avr-gcc -Os with NAME_USE_PROGMEM, arm-none-eabi-gcc -O2, host gcc -O2." % V)
+            rows.append((cell, H, m.num_params, 4 * m.num_params + 4 * V, macs, a, m4, m3, ir))
+            print("%s H=%d done" % (cell, H), file=sys.stderr)
+    print("Char models, V = %d, token input (NAME_step_token), softmax head, %d layer(s); avr-gcc -Os with NAME_USE_PROGMEM, "
+          "arm-none-eabi-gcc -O2, host gcc -O2." % (V, args.layers))
     print()
-    print("| H | params | MACs/step | weights+vocab (B) | AVR flash: firmware / model (B) | AVR static RAM (B) | step RAM: state+scratch (B) | M4F / M3 flash, model (B) | AVR cycles/step | AVR cycles/MAC | AVR us/step @16 MHz | host instr/step | host instr/MAC |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for H, params, wbytes, macs, a, m4, m3, ir in rows:
+    print("| cell | H | params | MACs/step | weights+vocab (B) | AVR flash: firmware / model (B) | AVR static RAM (B) | step RAM: state+scratch (B) | M4F / M3 flash, model (B) | AVR cycles/step | AVR cycles/MAC | AVR us/step @16 MHz | host instr/step | host instr/MAC |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for cell, H, params, wbytes, macs, a, m4, m3, ir in rows:
+        m = char_model(H, cell, args.layers)
+        step_ram = 4 * (state_floats(m) + scratch_floats(m))
         print(
-            "| %d | %d | %d | %d | %d / %d | %d | %d | %d / %d | %.0f | %.1f | %.0f | %.0f | %.2f |"
-            % (H, params, macs, wbytes, a["flash"], a["flash_model"], a["ram"], 8 * H, m4, m3, a["cycles"], a["cycles"] / macs,
+            "| %s | %d | %d | %d | %d | %d / %d | %d | %d | %d / %d | %.0f | %.1f | %.0f | %.0f | %.2f |"
+            % (cell, H, params, macs, wbytes, a["flash"], a["flash_model"], a["ram"], step_ram, m4, m3, a["cycles"], a["cycles"] / macs,
                a["cycles"] / 16.0, ir, ir / macs)
         )
     if trainer is not None:

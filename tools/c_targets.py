@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tinyrnn.export.c import f32, header  # noqa: E402
+from tinyrnn.export.c_cells import blank_like, cell_of, is_vanilla, state_floats  # noqa: E402
 from tinyrnn.core.model import RNN  # noqa: E402
 
 TYPE_CHECKING = False
@@ -70,8 +71,10 @@ class Case:
 
     ``inputs``: token ids (ints, may be out of range on purpose) or dense
     vectors of X floats, cycled over ``steps`` steps. ``states``: None for a
-    free run from h = 0, or one list of H floats per step, loaded into the C
-    state before that step (the one-step check).
+    free run from h = 0, or one flat state per step (H floats; for the gated
+    cells and stacked layers the model's ``new_state()`` layout: h of every
+    layer, then c of every layer for the LSTM), loaded into the C state before
+    that step (the one-step check).
     """
 
     def __init__(
@@ -104,7 +107,7 @@ class Case:
     def data_bytes(self) -> int:
         n = len(self.inputs) * (self.model.X if self.dense else 1)
         if self.states is not None:
-            n += self.steps * self.model.H
+            n += self.steps * state_floats(self.model)
         return 4 * n
 
     def flash_estimate(self) -> int:
@@ -199,7 +202,20 @@ def render_case(c: Case) -> str:
         decl = "int i;" if c.states is not None else ""
         step = "rc = NAME_step_token(&s, (int)(int32_t)RD32(NAME_in + k), z);"
     load = ""
-    if c.states is not None:
+    put_state = "put_words(s.h, NAME_H_S);"
+    if not is_vanilla(c.model):
+        S = state_floats(c.model)
+        load_h = "for (i = 0; i < NAME_LAYERS * NAME_H_S; ++i) s.FIELD[i / NAME_H_S][i %% NAME_H_S] = float_of(RD32(NAME_st + t * %du + OFFu + (uint32_t)i));" % S
+        put_state = "for (i = 0; i < NAME_LAYERS; ++i) put_words(s.h[i], NAME_H_S);"
+        if cell_of(c.model)[0] == "lstm":
+            put_state += "\n        for (i = 0; i < NAME_LAYERS; ++i) put_words(s.c[i], NAME_H_S);"
+        if c.states is not None:
+            load = load_h.replace("FIELD", "h").replace("OFF", "0")
+            if cell_of(c.model)[0] == "lstm":
+                load += "\n        " + load_h.replace("FIELD", "c").replace("OFF", str(S // 2))
+        if c.print_state and "int i;" not in decl:
+            decl = (decl + "\n    int i;").strip()
+    elif c.states is not None:
         load = "for (i = 0; i < NAME_H_S; ++i) s.h[i] = float_of(RD32(NAME_st + t * (uint32_t)NAME_H_S + (uint32_t)i));"
     out.append(
         _RUN.replace("DECL_X", decl)
@@ -207,7 +223,7 @@ def render_case(c: Case) -> str:
         .replace("STEPS", str(c.steps))
         .replace("STEP", step)
         .replace("NIN", str(len(c.inputs)))
-        .replace("PRINT_STATE", "put_words(s.h, NAME_H_S);" if c.print_state else "")
+        .replace("PRINT_STATE", put_state if c.print_state else "")
         .replace("NAME", N)
     )
     return "\n".join(out)
@@ -343,7 +359,7 @@ def parse(text: str, cases: "Sequence[Case]") -> "List[List[Tuple[int, List[floa
             pos += 1
         pos += 1
         steps = []
-        Y, H = c.model.Y, c.model.H
+        Y, H = c.model.Y, state_floats(c.model)
         for t in range(c.steps):
             if words[pos] != "T":
                 raise RuntimeError("case %s step %d: expected T, got %r" % (c.name, t, words[pos]))
@@ -362,7 +378,7 @@ def parse(text: str, cases: "Sequence[Case]") -> "List[List[Tuple[int, List[floa
 
 def f32_model(model: RNN) -> RNN:
     """A copy of ``model`` with every weight rounded to float32 (math stays float64)."""
-    m = RNN(model.X, model.H, model.Y, 1, model.head)
+    m = blank_like(model)  # type: RNN
     m.params[:] = [f32(v) for v in model.params]
     return m
 
@@ -386,6 +402,35 @@ def reference(case: Case) -> "List[Tuple[int, List[float], List[float]]]":
             rc = -1
             z = [0.0] * m.Y
         out.append((rc, list(z), list(s)))
+    return out
+
+
+def bins(cases: "Sequence[Case]", limit: int) -> "List[List[Case]]":
+    """Greedy first-fit of cases into firmwares of at most ``limit`` estimated flash bytes."""
+    out = []  # type: List[List[Case]]
+    for c in sorted(cases, key=lambda c: -c.flash_estimate()):
+        for b in out:
+            if sum(x.flash_estimate() for x in b) + c.flash_estimate() <= limit:
+                b.append(c)
+                break
+        else:
+            out.append([c])
+    return out
+
+
+def run_groups(target: str, groups: "Sequence[Sequence[Case]]", base: str, timeout: float = 900) -> "Dict[str, Tuple[Case, Any]]":
+    """Build one firmware per group of cases in ``base``/fwK and run them (two at a time when there
+    are several); return {case name: (case, parsed output)}."""
+
+    def go(k: int) -> "Tuple[Sequence[Case], Any]":
+        exe = build(target, os.path.join(base, "fw%d" % k), groups[k], jobs=1 if len(groups) > 1 else 0)
+        return groups[k], parse(run(target, exe, timeout=timeout), groups[k])
+
+    out = {}
+    with ThreadPoolExecutor(max_workers=2 if len(groups) > 1 else 1) as pool:
+        for group, parsed in pool.map(go, range(len(groups))):
+            for c, r in zip(group, parsed):
+                out[c.name] = (c, r)
     return out
 
 

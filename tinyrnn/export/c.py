@@ -20,6 +20,12 @@ mutable state)::
                                                                  softmax head: inverse-CDF draw as
                                                                  workflow.sample.draw (float32 sums)
 
+GRU, LSTM and stacked layers (``RNN(..., cell=, layers=)``): the same API;
+the state becomes ``{ float h[NAME_LAYERS][NAME_H_S]; }`` (the LSTM adds
+``float c[NAME_LAYERS][NAME_H_S];``), there is one weight table per layout
+group, and the step code comes from ``c_cells.py``. The one-layer vanilla
+model keeps the header below unchanged.
+
 Exactness: every weight is first rounded to float32 (round to nearest even,
 as ``struct.pack('<f')`` does) and printed with ``%.9g`` plus an ``f``
 suffix. Nine significant digits identify every float32, so the C compiler
@@ -70,6 +76,9 @@ import struct
 from .. import __version__
 from ..core.heads import HEADS
 from ..core.model import RNN
+from . import c_cells
+from .c_cells import is_vanilla
+from .c_cells import macs_per_step as macs_per_step  # re-exported: export/micropython.py uses it
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -167,12 +176,6 @@ def eval_loss(metrics: "Optional[Dict[str, Any]]") -> "Optional[tuple[str, float
     return None
 
 
-def macs_per_step(model: RNN, dense: bool) -> int:
-    """Multiply-accumulates in one step: Wxh x (dense only), Whh h, Why h."""
-    X, H, Y = model.X, model.H, model.Y
-    return (H * X if dense else 0) + H * H + Y * H
-
-
 def _array(lines: "List[str]", ctype: str, cname: str, values: "List[str]", shape: str, qual: str, per_line: int) -> None:
     lines.append("/* %s */" % shape)
     lines.append("static const %s %s[%d] %s= {" % (ctype, cname, len(values), qual))
@@ -197,11 +200,15 @@ def header(
     """The C99 header for ``model`` (see the module docstring); ``filename`` (default
     ``NAME.h``) is the name the header gives itself in its first line."""
     N = check_name(name)
-    if not model.vanilla:  # until the gated C runtime lands (issue 10, export/c.py)
-        raise ExportError("the C export handles the one-layer tanh rnn only; this model is %s with %d layer(s)" % (model.cell, model.layers))
     model = fold_normalization(model, normalize, input_kind)
     X, H, Y = model.X, model.H, model.Y
-    for d, size in (("X", X), ("H", H), ("Y", Y)):
+    try:
+        cell, layers = c_cells.cell_of(model)
+    except ValueError as e:
+        raise ExportError(str(e))
+    vanilla = is_vanilla(model)
+    GH = c_cells.GATES[cell] * H
+    for d, size in (("X", X), ("H", H), ("Y", Y), ("gates x H", GH)):
         if size > MAX_DIM:
             raise ExportError("dimension %s = %d is too large for the C runtime (limit %d)" % (d, size, MAX_DIM))
     if model.head not in HEADS:
@@ -226,11 +233,12 @@ def header(
     G = N  # the include guard keeps the name's case: kws and KWS are two models
 
     o = []  # type: List[str]
-    o.append("/* %s -- tinyrnn %s export of a vanilla tanh RNN. Generated file: do not edit." % (comment_text(filename or N + ".h"), __version__))
+    o.append("/* %s -- tinyrnn %s export of a %s. Generated file: do not edit." % (comment_text(filename or N + ".h"), __version__, c_cells.title(model)))
     o.append(" *")
     if source is not None:
         o.append(" * source: %s" % comment_text(source))
-    o.append(" * head: %s   input: %s   X=%d H=%d Y=%d   parameters: %d" % (model.head, input_kind, X, H, Y, L.size))
+    o.append(" * head: %s   input: %s   X=%d H=%d Y=%d   parameters: %d%s" % (
+        model.head, input_kind, X, H, Y, L.size, "" if vanilla else "   cell: %s   layers: %d" % (cell, layers)))
     if step is not None:
         if not 0 <= int(step) < 1 << 63:
             raise ExportError("training step %d does not fit a C long long" % int(step))
@@ -238,12 +246,19 @@ def header(
     if loss is not None:
         o.append(" * %s: %s" % (comment_text(loss[0]), "%.9g" % loss[1]))
     o.append(" * weights hash: 0x%016x (FNV-1a 64 over the float32 little-endian bytes of" % digest)
-    o.append(" *   Wxh|Whh|bh|Why|by in this order, i.e. the numbers below)")
-    o.append(" *")
-    o.append(" *   h' = tanh(Wxh x + Whh h + bh)    z = Why h' + by    y = %s(z)" % {"softmax": "softmax", "sigmoid": "sigmoid", "mse": "identity"}[model.head])
+    output = {"softmax": "softmax", "sigmoid": "sigmoid", "mse": "identity"}[model.head]
+    if vanilla:
+        o.append(" *   Wxh|Whh|bh|Why|by in this order, i.e. the numbers below)")
+        o.append(" *")
+        o.append(" *   h' = tanh(Wxh x + Whh h + bh)    z = Why h' + by    y = %s(z)" % output)
+    else:
+        o.append(" *   %s in this order, i.e. the tables below)" % "|".join(g[0] for g in c_cells.groups_in_order(model)))
+        o.append(" *")
+        o += c_cells.math_lines(model, output)
     o.append(" *")
     o.append(" * API (all static; no malloc, no VLA, no global mutable state; include in one .c file):")
-    o.append(" *   void %s_reset(%s_state_t *s);                            h = 0" % (N, N))
+    o.append(" *   void %s_reset(%s_state_t *s);                            %s = 0" % (
+        N, N, "h" if vanilla else "h and c of every layer" if cell == "lstm" else "h of every layer"))
     o.append(" *   void %s_step(%s_state_t *s, const float *x, float *z);   x: %s_X_S floats, z: %s_Y_S logits" % (N, N, N, N))
     o.append(" *   int  %s_step_token(%s_state_t *s, int token, float *z);  one-hot input; returns 0," % (N, N))
     o.append(" *        or -1 if token is outside [0, %s_X_S): then s is unchanged and z is all 0" % N)
@@ -265,6 +280,12 @@ def header(
     o.append("#define %s_HEAD_%s 1" % (N, model.head.upper()))
     o.append('#define %s_INPUT "%s"' % (N, input_kind))
     o.append("#define %s_INPUT_%s 1" % (N, input_kind.upper()))
+    if not vanilla:
+        o.append('#define %s_CELL "%s"' % (N, cell))
+        o.append("#define %s_CELL_%s 1" % (N, cell.upper()))
+        o.append("#define %s_CELL_ID %d /* 0 rnn, 1 gru, 2 lstm */" % (N, c_cells.CELL_ID[cell]))
+        o.append("#define %s_LAYERS %d" % (N, layers))
+        o.append("#define %s_GATES %d /* row blocks per layer: %s */" % (N, c_cells.GATES[cell], c_cells.GATE_NAMES[cell] or "h"))
     o.append('#define %s_TINYRNN_VERSION "%s"' % (N, comment_text(__version__)))
     if step is not None:
         o.append("#define %s_TRAIN_STEP %dL" % (N, int(step)))
@@ -273,10 +294,14 @@ def header(
     o.append("#define %s_WEIGHTS_FNV1A64 0x%016xULL" % (N, digest))
     o.append("#define %s_PARAMS %dL /* floats */" % (N, L.size))
     o.append("#define %s_FLASH_BYTES %dL /* weights%s */" % (N, 4 * L.size + vocab_bytes, " + vocabulary" if cps is not None else ""))
-    o.append("#define %s_STATE_RAM_BYTES %d /* sizeof(%s_state_t) */" % (N, 4 * H, N))
-    o.append("#define %s_SCRATCH_BYTES %d /* stack scratch during a step */" % (N, 4 * H))
-    o.append("#define %s_MACS_PER_STEP_TOKEN %dL /* Whh h + Why h */" % (N, macs_per_step(model, False)))
-    o.append("#define %s_MACS_PER_STEP_DENSE %dL /* Wxh x + Whh h + Why h */" % (N, macs_per_step(model, True)))
+    o.append("#define %s_STATE_RAM_BYTES %d /* sizeof(%s_state_t) */" % (N, 4 * c_cells.state_floats(model), N))
+    o.append("#define %s_SCRATCH_BYTES %d /* stack scratch during a step */" % (N, 4 * c_cells.scratch_floats(model)))
+    if vanilla:
+        o.append("#define %s_MACS_PER_STEP_TOKEN %dL /* Whh h + Why h */" % (N, macs_per_step(model, False)))
+        o.append("#define %s_MACS_PER_STEP_DENSE %dL /* Wxh x + Whh h + Why h */" % (N, macs_per_step(model, True)))
+    else:
+        o.append("#define %s_MACS_PER_STEP_TOKEN %dL /* G*H*H + (L-1)*2*G*H*H + Y*H */" % (N, macs_per_step(model, False)))
+        o.append("#define %s_MACS_PER_STEP_DENSE %dL /* G*H*X + G*H*H + (L-1)*2*G*H*H + Y*H */" % (N, macs_per_step(model, True)))
     o.append("#define %s_MACS_PER_STEP %dL /* for %s input */" % (N, macs, input_kind))
     o.append("")
     if progmem:
@@ -303,7 +328,7 @@ def header(
     o.append("#define %s_API_ static" % N)
     o.append("#endif")
     o.append("")
-    o.append("typedef struct { float h[%s_H_S]; } %s_state_t;" % (N, N))
+    o.append("typedef struct { float h[%s_H_S]; } %s_state_t;" % (N, N) if vanilla else c_cells.state_typedef(N, model))
     o.append("")
 
     def group(g: str) -> "List[str]":
@@ -311,11 +336,15 @@ def header(
         return [c_float(v) for v in P[off : off + L.group_size(g)]]
 
     q = "%s_FLASH_ " % N
-    _array(o, "float", N + "_Wxh", group("Wxh"), "Wxh: %d x %d (H x X), row-major" % (H, X), q, 6)
-    _array(o, "float", N + "_Whh", group("Whh"), "Whh: %d x %d (H x H), row-major" % (H, H), q, 6)
-    _array(o, "float", N + "_bh", group("bh"), "bh: %d" % H, q, 6)
-    _array(o, "float", N + "_Why", group("Why"), "Why: %d x %d (Y x H), row-major" % (Y, H), q, 6)
-    _array(o, "float", N + "_by", group("by"), "by: %d" % Y, q, 6)
+    if vanilla:
+        _array(o, "float", N + "_Wxh", group("Wxh"), "Wxh: %d x %d (H x X), row-major" % (H, X), q, 6)
+        _array(o, "float", N + "_Whh", group("Whh"), "Whh: %d x %d (H x H), row-major" % (H, H), q, 6)
+        _array(o, "float", N + "_bh", group("bh"), "bh: %d" % H, q, 6)
+        _array(o, "float", N + "_Why", group("Why"), "Why: %d x %d (Y x H), row-major" % (Y, H), q, 6)
+        _array(o, "float", N + "_by", group("by"), "by: %d" % Y, q, 6)
+    else:
+        for g, _, rows, cols in c_cells.groups_in_order(model):
+            _array(o, "float", N + "_" + g, group(g), c_cells.shape_comment(model, g, rows, cols), q, 6)
     if cps is not None:
         o.append("#define %s_HAS_VOCAB 1" % N)
         o.append("/* vocabulary: token id -> Unicode code point (read with %s_vocab_at) */" % N)
@@ -324,7 +353,7 @@ def header(
             o.append("    " + ", ".join("0x%xu" % c for c in cps[k : k + 8]) + ",")
         o.append("};")
     o.append("")
-    o.append(_RUNTIME.replace("HEADCODE", _OUTPUT[model.head]).replace("NAME", N))
+    o.append((_VANILLA.replace("NAME", N) if vanilla else c_cells.runtime(N, model)) + (_OUTPUT[model.head] + _ARGMAX).replace("NAME", N))
     o.append(runtime_extras(N, model.head, cps is not None))
     o.extend(normalize_block(N, normalize))
     o.extend(labels_block(N, classes, model))
@@ -332,7 +361,7 @@ def header(
     return "\n".join(o) + "\n"
 
 
-_RUNTIME = """\
+_VANILLA = """\
 NAME_API_ void NAME_reset(NAME_state_t *s)
 {
     int i;
@@ -397,7 +426,9 @@ NAME_API_ int NAME_step_token(NAME_state_t *s, int token, float *z)
     return 0;
 }
 
-HEADCODE
+"""
+
+_ARGMAX = """
 /* Index of the largest logit (the first one on ties). */
 NAME_API_ int NAME_argmax(const float *z)
 {
@@ -543,7 +574,8 @@ NAME_API_ int NAME_sample(const float *z, float temperature, uint64_t *rng)
 
 
 def fold_normalization(model: RNN, normalize: "Optional[Dict[str, Any]]", input_kind: str) -> RNN:
-    """``model`` itself, or for channel normalisation a copy taking raw inputs: Wxh' = Wxh / std, bh' = bh - Wxh' mean."""
+    """``model`` itself, or for channel normalisation a copy taking raw inputs: Wxh' = Wxh / std,
+    b' = b - Wxh' mean for the first layer's input bias b (bh, or bxh for the gated cells)."""
     if not normalize or normalize.get("mode") != "channel":
         return model
     if input_kind != "dense":
@@ -552,16 +584,18 @@ def fold_normalization(model: RNN, normalize: "Optional[Dict[str, Any]]", input_
     X, H, L = model.X, model.H, model.layout
     if len(mean) != X or len(std) != X or not all(math.isfinite(v) for v in mean) or not all(math.isfinite(v) and v > 0 for v in std):
         raise ExportError("normalisation needs %d finite means and %d positive finite standard deviations" % (X, X))
-    m = RNN(X, H, model.Y, model.T, model.head)
+    m = c_cells.blank_like(model, model.T)  # type: RNN
     P = m.params
     P[:] = model.params
-    for i in range(H):
-        row = L.Wxh + i * X
+    wxh, rows, _ = L.groups["Wxh"]
+    b = L.groups[c_cells.input_bias(model)][0]
+    for i in range(rows):
+        row = wxh + i * X
         shift = 0.0
         for j in range(X):
             P[row + j] = model.params[row + j] / std[j]
             shift += P[row + j] * mean[j]
-        P[L.bh + i] = model.params[L.bh + i] - shift
+        P[b + i] = model.params[b + i] - shift
     return m
 
 
