@@ -28,8 +28,15 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import c_targets as ct  # noqa: E402
+import quant_targets as qt  # noqa: E402
 
 from tinyrnn import RNN, init_params  # noqa: E402
+from tinyrnn.export.c_int import weight_bytes  # noqa: E402
+from tinyrnn.workflow.quant import calibrate, quantize  # noqa: E402
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 V = 65
 VOCAB = [chr(c) for c in range(32, 32 + V)]
@@ -39,7 +46,7 @@ AVR_MAIN = """\
 #ifdef WITH_MODEL
 #include "NAME.h"
 NAME_state_t bench_s;        /* external linkage: the timer calls are barriers for them */
-float bench_z[NAME_Y_S];
+ZTYPE bench_z[NAME_Y_S];
 #endif
 static void put_u32(uint32_t v)
 {
@@ -90,7 +97,7 @@ HOST_MAIN = """\
 #include <stdlib.h>
 #include "NAME.h"
 NAME_state_t bench_s;
-float bench_z[NAME_Y_S];
+ZTYPE bench_z[NAME_Y_S];
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 0, t;
@@ -108,9 +115,9 @@ def char_model(H: int) -> RNN:
     return m
 
 
-def avr_numbers(m: RNN, name: str, work: str, steps: int) -> "dict[str, float]":
-    case = ct.Case(m, name, False, [0], 1, vocab=VOCAB)
-    main = AVR_MAIN.replace("STEPS", str(steps)).replace("NAME", name)
+def avr_numbers(case: "Any", work: str, steps: int, ztype: str) -> "dict[str, float]":
+    name = case.name
+    main = AVR_MAIN.replace("STEPS", str(steps)).replace("NAME", name).replace("ZTYPE", ztype)
     exe = ct.build("avr", os.path.join(work, "avr_" + name), [case], main="#define WITH_MODEL 1\n" + main, units={})
     base = ct.build("avr", os.path.join(work, "avr_base"), [], main=main, units={})
     out = ct.run("avr", exe, timeout=300)
@@ -120,9 +127,9 @@ def avr_numbers(m: RNN, name: str, work: str, steps: int) -> "dict[str, float]":
     return {"cycles": cycles, "flash": text + data, "flash_model": text + data - btext - bdata, "ram": data + bss}
 
 
-def arm_flash(m: RNN, name: str, work: str, target: str) -> int:
-    case = ct.Case(m, name, False, [0], 1, vocab=VOCAB)
-    main = AVR_MAIN.replace("STEPS", "4").replace("NAME", name)
+def arm_flash(case: "Any", work: str, target: str, ztype: str) -> int:
+    name = case.name
+    main = AVR_MAIN.replace("STEPS", "4").replace("NAME", name).replace("ZTYPE", ztype)
     exe = ct.build(target, os.path.join(work, target + "_" + name), [case], main="#define WITH_MODEL 1\n" + main, units={})
     base = ct.build(target, os.path.join(work, target + "_base"), [], main=main, units={})
     text, data, _ = ct.sizes(target, exe)
@@ -130,13 +137,14 @@ def arm_flash(m: RNN, name: str, work: str, target: str) -> int:
     return text + data - btext - bdata
 
 
-def host_instructions(m: RNN, name: str, work: str, steps: int) -> float:
+def host_instructions(case: "Any", work: str, steps: int, ztype: str) -> float:
+    name = case.name
     d = os.path.join(work, "host_" + name)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name + ".h"), "w") as f:
-        f.write(ct.Case(m, name, False, [0], 1, vocab=VOCAB).header())
+        f.write(case.header())
     with open(os.path.join(d, "main.c"), "w") as f:
-        f.write(HOST_MAIN.replace("NAME", name))
+        f.write(HOST_MAIN.replace("NAME", name).replace("ZTYPE", ztype))
     exe = os.path.join(d, "bench")
     subprocess.run(["gcc"] + ct.WARN + ["-O2", "main.c", "-o", exe, "-lm"], cwd=d, check=True)
 
@@ -155,6 +163,7 @@ def main() -> int:
     ap.add_argument("--h", type=int, nargs="+", default=[8, 16, 32], help="hidden sizes (default 8 16 32)")
     ap.add_argument("--steps", type=int, default=16, help="timed steps on the ATmega328P (default 16)")
     ap.add_argument("--host-steps", type=int, default=2000, help="steps under callgrind (default 2000)")
+    ap.add_argument("--quant", nargs="*", default=[], choices=("int8", "int16"), help="also the integer export of each model (rows per width)")
     args = ap.parse_args()
     missing = [p for p in ("avr-gcc", "avr-size", "simavr", "arm-none-eabi-gcc", "arm-none-eabi-size", "gcc", "valgrind") if not ct.shutil.which(p)]
     if missing:
@@ -164,23 +173,35 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="tinyrnn-bench-c-") as work:
         for H in args.h:
             m = char_model(H)
-            name = "char%d" % H
             macs = H * H + V * H
-            a = avr_numbers(m, name, work, args.steps)
-            m4 = arm_flash(m, name, work, "m4f")
-            m3 = arm_flash(m, name, work, "m3")
-            ir = host_instructions(m, name, work, args.host_steps)
-            rows.append((H, m.num_params, 4 * m.num_params + 4 * V, macs, a, m4, m3, ir))
-            print("H=%d done" % H, file=sys.stderr)
+            for kind in ["float"] + args.quant:
+                name = "char%d%s" % (H, "" if kind == "float" else "_" + kind)
+                if kind == "float":
+                    case = ct.Case(m, name, False, [0], 1, vocab=VOCAB)  # type: Any
+                    wbytes, ztype = 4 * m.num_params, "float"
+                else:
+                    qm = quantize(m, "token", kind, calibrate(m, [[k % V for k in range(500)]], "bench", True))
+                    case = qt.QCase(qm, m, name, 1, vocab=VOCAB)
+                    wbytes, ztype = weight_bytes(qm), "int16_t"
+                a = avr_numbers(case, work, args.steps, ztype)
+                m4 = arm_flash(case, work, "m4f", ztype)
+                m3 = arm_flash(case, work, "m3", ztype)
+                ir = host_instructions(case, work, args.host_steps, ztype)
+                rows.append((H, kind, m.num_params, wbytes, macs, a, m4, m3, ir))
+                print("H=%d %s done" % (H, kind), file=sys.stderr)
     print("Char models, V = %d, token input (NAME_step_token), softmax head; avr-gcc -Os with NAME_USE_PROGMEM, arm-none-eabi-gcc -O2, host gcc -O2." % V)
+    print("weights: float 4 B per parameter; int: the matrices (1 or 2 B per weight) plus 4 B per row (int16 bias, requant constant).")
     print()
-    print("| H | params | MACs/step | weights+vocab (B) | AVR flash: firmware / model (B) | AVR static RAM (B) | step RAM: state+scratch (B) | M4F / M3 flash, model (B) | AVR cycles/step | AVR cycles/MAC | AVR us/step @16 MHz | host instr/step | host instr/MAC |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for H, params, wbytes, macs, a, m4, m3, ir in rows:
+    print("| H | step | params | MACs/step | weights (B) | vs float | AVR flash: firmware / model (B) | AVR static RAM (B) | M4F / M3 flash, model (B) | AVR cycles/step | AVR cycles/MAC | AVR us/step @16 MHz | host instr/step | host instr/MAC |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    ref = {}  # type: dict
+    for H, kind, params, wbytes, macs, a, m4, m3, ir in rows:
+        if kind == "float":
+            ref[H] = wbytes
         print(
-            "| %d | %d | %d | %d | %d / %d | %d | %d | %d / %d | %.0f | %.1f | %.0f | %.0f | %.2f |"
-            % (H, params, macs, wbytes, a["flash"], a["flash_model"], a["ram"], 8 * H, m4, m3, a["cycles"], a["cycles"] / macs,
-               a["cycles"] / 16.0, ir, ir / macs)
+            "| %d | %s | %d | %d | %d | %.3f | %d / %d | %d | %d / %d | %.0f | %.1f | %.0f | %.0f | %.2f |"
+            % (H, kind, params, macs, wbytes, wbytes / ref[H], a["flash"], a["flash_model"], a["ram"], m4, m3, a["cycles"],
+               a["cycles"] / macs, a["cycles"] / 16.0, ir, ir / macs)
         )
     return 0
 

@@ -10,14 +10,16 @@ Formats (``Q15``: value = int / 2**15)::
 
     h, x (token: the one-hot 1.0 is 32768)      Q15, int16 in [-32767, 32767]
     W  one row per output unit: int8 (or int16) weights with one scale per row
-    acc_i = b_i + sum_j (W_ij * v_j) >> P       int32, |acc| < 2**30 (P = 0 int8, 8 int16)
-    pre_i = requant(acc_i)                      Q12 for tanh (range +-8), Q11 for sigmoid (+-16)
+    d_i   = sum_j (W_ij * v_j) >> P             int32, |d| < 2**30 (P = 0 int8, 8 int16)
+    pre_i = requant(d_i, b_i)                   Q12 for tanh (range +-8), Q11 for sigmoid (+-16)
     h_i   = tanh_q12(pre_i)                     table of 257 Q15 values, linear interpolation
-    z_k   = requant(acc_k)                      logits, Q(ZS) with ZS from calibration, int16
+    z_k   = requant(d_k, b_k)                   logits, Q(ZS) with ZS from calibration, int16
 
-``requant(acc) = sat16((((clamp(acc, -A, A) >> r) * m) + 2**13) >> 14)``:
-multiplier ``m`` (11 bits) and shift ``r`` per row; the clamp at ``A``
-(where the result saturates anyway) keeps the product below 2**30.
+``requant(d) = sat16((clamp16((d >> r) + b) * m + 2**13) >> 14)``: the sum
+``d`` of the products, shifted by ``r`` (per row), plus the bias ``b``
+(int16, per row, in units of ``2**r``), clamped to int16, times the
+multiplier ``m`` in [2**14, 2**15): the product stays below 2**30, and the
+clamp changes nothing (at |t| = 2**15 the result has saturated already).
 
 A model is a list of layers (one vanilla layer today; gated layers use
 ``sigmoid_q11`` and ``mul_q15`` for their gates and share the rest) and an
@@ -35,6 +37,8 @@ TANH_STEP_BITS = 7  # Q12 units per segment: 2**7 = 128 = 1/32
 Q15_MAX = 32767
 MUL_SHIFT = 14  # requant: (v * m) >> 14
 ACC_LIMIT = 1 << 30  # every accumulator stays strictly inside (-2**30, 2**30)
+M_LIMIT = 1 << 15  # requant multipliers lie in [2**14, 2**15)
+R_LIMIT = 31  # and their shifts in [0, 31)
 
 
 def tanh_table() -> "List[int]":
@@ -46,7 +50,7 @@ TANH = tanh_table()
 
 
 def tanh_q12(p: int) -> int:
-    """tanh of a Q12 value (any int) as Q15 in [-32767, 32767]: table + linear interpolation, odd."""
+    """tanh of a Q12 value (an int16) as Q15 in [-32767, 32767]: table + linear interpolation, odd."""
     a = -p if p < 0 else p
     if a > 32767:
         a = 32767
@@ -66,13 +70,18 @@ def mul_q15(a: int, b: int) -> int:
     return (a * b + 16384) >> 15
 
 
-def requant(acc: int, lim: int, r: int, m: int) -> int:
-    """sat16((((clamp(acc, -lim, lim) >> r) * m) + 2**13) >> 14): the accumulator in the next format."""
-    if acc > lim:
-        acc = lim
-    elif acc < -lim:
-        acc = -lim
-    v = ((acc >> r) * m + 8192) >> MUL_SHIFT
+def requant(d: int, b: int, r: int, m: int) -> int:
+    """sat16((clamp16((d >> r) + b) * m + 2**13) >> 14): a row's sum in the next format.
+
+    With m < 2**15 the product stays below 2**30; with m >= 2**14 the clamp
+    changes nothing (at the clamp the result has saturated already).
+    """
+    t = (d >> r) + b
+    if t > Q15_MAX:
+        t = Q15_MAX
+    elif t < -32768:
+        t = -32768
+    v = (t * m + 8192) >> MUL_SHIFT
     if v > Q15_MAX:
         return Q15_MAX
     if v < -32768:
@@ -83,17 +92,17 @@ def requant(acc: int, lim: int, r: int, m: int) -> int:
 class Rows:
     """``n`` output rows over ``k`` inputs: int weights (row-major), int32 biases, requant per row.
 
-    ``acc_i = b[i] + sum_j (W[i*k + j] * v[j]) >> P`` (int32 in C: the bias,
-    then the terms in order of j); then ``requant`` with ``lim[i], r[i], m[i]``.
+    ``d_i = sum_j (W[i*k + j] * v[j]) >> P`` (int32 in C; every partial sum,
+    in any order, is bounded below 2**30, so the order does not matter);
+    then ``requant(d_i, b[i], r[i], m[i])``.
     """
 
-    def __init__(self, n: int, k: int, P: int, W: "List[int]", b: "List[int]", lim: "List[int]", r: "List[int]", m: "List[int]") -> None:
+    def __init__(self, n: int, k: int, P: int, W: "List[int]", b: "List[int]", r: "List[int]", m: "List[int]") -> None:
         self.n = n
         self.k = k
         self.P = P
         self.W = W
         self.b = b
-        self.lim = lim
         self.r = r
         self.m = m
 
@@ -128,13 +137,9 @@ class Vanilla:
         """h <- h' in place; ``pre`` is H ints of scratch. Token input: ``token`` >= 0, x unused."""
         R, X, H = self.rows, self.X, self.H
         for i in range(H):
-            a = R.b[i]
-            if self.dense:
-                a += R.dot(i, x, 0, X)
-            else:
-                a += R.column(i, token)
-            a += R.dot(i, h, X, H)
-            pre[i] = tanh_q12(requant(a, R.lim[i], R.r[i], R.m[i]))
+            d = R.dot(i, x, 0, X) if self.dense else R.column(i, token)
+            d += R.dot(i, h, X, H)
+            pre[i] = tanh_q12(requant(d, R.b[i], R.r[i], R.m[i]))
         for i in range(H):
             h[i] = pre[i]
 
@@ -179,7 +184,7 @@ class QModel:
         O = self.out
         H = len(v)
         for k in range(self.Y):
-            z[k] = requant(O.b[k] + O.dot(k, v, 0, H), O.lim[k], O.r[k], O.m[k])
+            z[k] = requant(O.dot(k, v, 0, H), O.b[k], O.r[k], O.m[k])
 
 
 def argmax(z: "Sequence[int]") -> int:

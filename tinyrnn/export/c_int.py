@@ -31,10 +31,14 @@ WBYTES = {"int8": 1, "int16": 2}
 
 
 def flash_bytes(qm: "Q.QModel", has_vocab: bool) -> int:
-    """Bytes of tables: weights, per-row bias/lim (4 B), m (2 B), r (1 B), the tanh table, the vocabulary."""
-    L, O = qm.layers[0], qm.out
-    rows = L.rows.n + O.n
-    return WBYTES[qm.width] * (len(L.rows.W) + len(O.W)) + 11 * rows + 2 * len(Q.TANH) + (4 * qm.X if has_vocab else 0)
+    """Bytes of tables: weights, per-row bias (2 B) and requant constants (3 B), the tanh table, the vocabulary."""
+    return weight_bytes(qm) + 2 * len(Q.TANH) + (4 * qm.X if has_vocab else 0)
+
+
+def weight_bytes(qm: "Q.QModel") -> int:
+    """Bytes of the weights proper: the matrices plus each row's bias and requant constants."""
+    L, O = qm.layers[0].rows, qm.out
+    return WBYTES[qm.width] * (len(L.W) + len(O.W)) + 5 * (L.n + O.n)
 
 
 def _table(o: "List[str]", ctype: str, cname: str, values: "Sequence[int]", comment: str, per_line: int) -> None:
@@ -181,15 +185,13 @@ def header(
     o.append("")
     K = X + H
     _table(o, "NAME_w_t", "NAME_W", L.W, "hidden rows: %d x %d (H x (X + H)): [Wxh | Whh], %s, row-major" % (H, K, qm.width), 16)
-    _table(o, "int32_t", "NAME_b", L.b, "hidden biases in accumulator units", 8)
-    _table(o, "int32_t", "NAME_lim", L.lim, "requant clamp per row", 8)
-    _table(o, "uint8_t", "NAME_r", L.r, "requant pre-shift per row", 16)
-    _table(o, "int16_t", "NAME_m", L.m, "requant multiplier per row (to Q12)", 16)
+    _table(o, "int16_t", "NAME_b", L.b, "hidden biases (units of 2^r of the row's sum)", 12)
+    _table(o, "uint8_t", "NAME_r", L.r, "hidden rows: requant shift r", 16)
+    _table(o, "int16_t", "NAME_m", L.m, "hidden rows: requant multiplier m (to Q12)", 12)
     _table(o, "NAME_w_t", "NAME_Wy", O.W, "output rows: %d x %d (Y x H), %s, row-major" % (Y, H, qm.width), 16)
-    _table(o, "int32_t", "NAME_by", O.b, "output biases in accumulator units", 8)
-    _table(o, "int32_t", "NAME_limy", O.lim, "requant clamp per output", 8)
-    _table(o, "uint8_t", "NAME_ry", O.r, "requant pre-shift per output", 16)
-    _table(o, "int16_t", "NAME_my", O.m, "requant multiplier per output (to Q%d)" % qm.zshift, 16)
+    _table(o, "int16_t", "NAME_by", O.b, "output biases (units of 2^r of the row's sum)", 12)
+    _table(o, "uint8_t", "NAME_ry", O.r, "output rows: requant shift r", 16)
+    _table(o, "int16_t", "NAME_my", O.m, "output rows: requant multiplier m (to Q%d)" % qm.zshift, 12)
     _table(o, "int16_t", "NAME_tanh_", Q.TANH, "round(32768 tanh(k/32)), k = 0..256, capped at 32767", 12)
     if cps is not None:
         o.append("#define NAME_HAS_VOCAB 1")
@@ -208,20 +210,24 @@ def header(
 
 
 _KERNELS = """\
-/* tanh of a Q12 value as Q15 in [-32767, 32767]: |p| clamped to 32767 (tanh(8) ~ 1),
-   table entry k = |p| >> 7 plus the interpolated share of the next one; odd. */
-NAME_API_ int16_t NAME_tanh_q12(int32_t p)
+/* tanh of a Q12 value as Q15 in [-32767, 32767]: |p| capped at 32767 (tanh(8) ~ 1),
+   table entry k = |p| >> 7 plus the interpolated share (rounded) of the next; odd. */
+NAME_API_ int16_t NAME_tanh_q12(int16_t p)
 {
-    int32_t a = p < 0 ? -p : p, k, t0, t;
-    if (a > INT32_C(32767)) a = INT32_C(32767);
-    k = a >> 7;
+    uint16_t a = (uint16_t)(p < 0 ? -(int32_t)p : (int32_t)p);
+    uint8_t k, f;
+    int16_t t0, t;
+    if (a > 32767u) a = 32767u;
+    k = (uint8_t)((uint16_t)(a << 1) >> 8); /* a >> 7 */
+    f = (uint8_t)(a & 127u);
     t0 = NAME_RD16_(NAME_tanh_ + k);
-    t = t0 + (((NAME_RD16_(NAME_tanh_ + k + 1) - t0) * (a & INT32_C(127)) + INT32_C(64)) >> 7);
+    /* ((d f + 64) >> 7) with d = t1 - t0 in [0, 1024]: (x << 1) >> 8 is byte moves on AVR */
+    t = (int16_t)(t0 + (int16_t)((((uint32_t)(uint16_t)(NAME_RD16_(NAME_tanh_ + k + 1) - t0) * f + 64u) << 1) >> 8));
     return (int16_t)(p < 0 ? -t : t);
 }
 
 /* sigmoid of a Q11 value as Q15 in [0, 32767]: (1 + tanh(x/2)) / 2, and x/2 in Q12 is p. */
-NAME_API_ int16_t NAME_sigmoid_q11(int32_t p)
+NAME_API_ int16_t NAME_sigmoid_q11(int16_t p)
 {
     return (int16_t)((INT32_C(32768) + NAME_tanh_q12(p)) >> 1);
 }
@@ -232,37 +238,125 @@ NAME_API_ int16_t NAME_mul_q15(int16_t a, int16_t b)
     return (int16_t)(((int32_t)a * b + INT32_C(16384)) >> 15);
 }
 
-/* The accumulator in the next format: clamp to +-lim (the result saturates there anyway;
-   it keeps the product below 2^30), ((acc >> r) * m + 2^13) >> 14, saturated to int16. */
-NAME_API_ int16_t NAME_requant_(int32_t acc, int32_t lim, uint8_t r, int16_t m)
+/* A row's sum d in the next format: t = (d >> r) + b clamped to int16 (where the
+   result has saturated already), then (t m + 2^13) >> 14 with 2^14 <= m < 2^15
+   (|t m| < 2^30), saturated to int16. The shifts are split so that AVR moves bytes. */
+NAME_API_ int16_t NAME_requant_(int32_t d, int16_t b, uint8_t r, int16_t m)
 {
-    int32_t v;
-    if (acc > lim) acc = lim;
-    else if (acc < -lim) acc = -lim;
-    v = ((acc >> r) * (int32_t)m + INT32_C(8192)) >> 14;
-    if (v > INT32_C(32767)) return 32767;
-    if (v < -INT32_C(32768)) return -32768;
-    return (int16_t)v;
+    int32_t t, y;
+    if (r >= 16u) { d >>= 16; r = (uint8_t)(r - 16u); }
+    if (r >= 8u) { d >>= 8; r = (uint8_t)(r - 8u); }
+    t = (d >> r) + b;
+    if (t > INT32_C(32767)) t = INT32_C(32767);
+    else if (t < -INT32_C(32768)) t = -INT32_C(32768);
+    y = (int32_t)(int16_t)t * m + INT32_C(8192);
+    if (y >= INT32_C(536870912)) return 32767;   /* y >> 14 >= 2^15 */
+    if (y < -INT32_C(536870912)) return -32768;
+    return (int16_t)(uint16_t)(((uint32_t)y << 2) >> 16); /* y >> 14 */
 }
 """
 
 _DOT = {
     "int8": """\
-/* sum_j w[j] v[j]: int8 x int16 products, exact in int32 (bound checked at export). */
-NAME_API_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n)
+/* The one-hot input's term, w * 32768 (w << 15 without shifting a negative
+   number, and without a 15-step shift loop on AVR). */
+#define NAME_column_(w) ((int32_t)((uint32_t)(uint16_t)(int16_t)(w) << 16) >> 1)
+#if defined(NAME_USE_PROGMEM)
+/* sum_j w[j] v[j], exact (|sum| < 2^30: checked at export), ATmega: 23 cycles a term
+   (two terms per loop; n >= 1).
+   The weight is read as w + 128 (unsigned: one MUL for the low byte of v, no sign
+   extension), so the loop sums (w + 128) v; sv = sum_j v[j] takes the 128 v back out.
+   All in uint32_t arithmetic mod 2^32, exact because the true sum fits an int32. */
+NAME_API_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
+{
+    uint32_t acc = 0;
+    uint8_t wj, lo, hi, t, z0;
+    __asm__ __volatile__(
+        "clr %[z0]\\n\\t"
+        "sbrs %A[n], 0\\n\\t"
+        "rjmp 2f\\n\\t"
+        "lpm %[wj], Z+\\n\\t"
+        "subi %[wj], 0x80\\n\\t"
+        "ld %[lo], X+\\n\\t"
+        "ld %[hi], X+\\n\\t"
+        "mul %[wj], %[lo]\\n\\t"
+        "add %A[acc], r0\\n\\t"
+        "adc %B[acc], r1\\n\\t"
+        "adc %C[acc], %[z0]\\n\\t"
+        "adc %D[acc], %[z0]\\n\\t"
+        "mulsu %[hi], %[wj]\\n\\t"
+        "mov %[t], r1\\n\\t"
+        "lsl %[t]\\n\\t"
+        "sbc %[t], %[t]\\n\\t"
+        "add %B[acc], r0\\n\\t"
+        "adc %C[acc], r1\\n\\t"
+        "adc %D[acc], %[t]\\n\\t"
+        "sbiw %[n], 1\\n\\t"
+        "breq 3f\\n\\t"
+        "2:\\n\\t"
+        "lpm %[wj], Z+\\n\\t"
+        "subi %[wj], 0x80\\n\\t"
+        "ld %[lo], X+\\n\\t"
+        "ld %[hi], X+\\n\\t"
+        "mul %[wj], %[lo]\\n\\t"
+        "add %A[acc], r0\\n\\t"
+        "adc %B[acc], r1\\n\\t"
+        "adc %C[acc], %[z0]\\n\\t"
+        "adc %D[acc], %[z0]\\n\\t"
+        "mulsu %[hi], %[wj]\\n\\t"
+        "mov %[t], r1\\n\\t"
+        "lsl %[t]\\n\\t"
+        "sbc %[t], %[t]\\n\\t"
+        "add %B[acc], r0\\n\\t"
+        "adc %C[acc], r1\\n\\t"
+        "adc %D[acc], %[t]\\n\\t"
+        "lpm %[wj], Z+\\n\\t"
+        "subi %[wj], 0x80\\n\\t"
+        "ld %[lo], X+\\n\\t"
+        "ld %[hi], X+\\n\\t"
+        "mul %[wj], %[lo]\\n\\t"
+        "add %A[acc], r0\\n\\t"
+        "adc %B[acc], r1\\n\\t"
+        "adc %C[acc], %[z0]\\n\\t"
+        "adc %D[acc], %[z0]\\n\\t"
+        "mulsu %[hi], %[wj]\\n\\t"
+        "mov %[t], r1\\n\\t"
+        "lsl %[t]\\n\\t"
+        "sbc %[t], %[t]\\n\\t"
+        "add %B[acc], r0\\n\\t"
+        "adc %C[acc], r1\\n\\t"
+        "adc %D[acc], %[t]\\n\\t"
+        "sbiw %[n], 2\\n\\t"
+        "brne 2b\\n\\t"
+        "3:\\n\\t"
+        "clr __zero_reg__\\n\\t"
+        : [acc] "+r"(acc), [wj] "=&a"(wj), [lo] "=&a"(lo), [hi] "=&a"(hi), [t] "=&r"(t), [z0] "=&r"(z0),
+          [n] "+w"(n), [w] "+z"(w), [v] "+x"(v)
+        :
+        : "r0", "memory");
+    return (int32_t)(acc - ((uint32_t)sv << 7));
+}
+#else
+/* sum_j w[j] v[j]: int8 x int16 products, exact in int32 (|sum| < 2^30: checked at export). */
+NAME_API_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
 {
     int32_t acc = 0;
     int j;
-    for (j = 0; j < n; ++j) acc += (int32_t)(int16_t)NAME_RDW_(w + j) * v[j];
+    (void)sv;
+    for (j = 0; j < n; ++j) acc += (int32_t)NAME_RDW_(w + j) * v[j];
     return acc;
 }
+#endif
 """,
     "int16": """\
+/* The one-hot input's term, (w * 32768) >> 8 = w * 128. */
+#define NAME_column_(w) ((int32_t)(w) * INT32_C(128))
 /* sum_j (w[j] v[j]) >> 8: int16 x int16 products (|p| < 2^30), each shifted right by 8 (floor). */
-NAME_API_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n)
+NAME_API_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
 {
     int32_t acc = 0;
     int j;
+    (void)sv;
     for (j = 0; j < n; ++j) acc += ((int32_t)NAME_RDW_(w + j) * v[j]) >> 8;
     return acc;
 }
@@ -270,6 +364,15 @@ NAME_API_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n)
 }
 
 _STEP = """\
+/* sum_j v[j] (for the AVR dot product; |sum| < 2^30). */
+NAME_API_ int32_t NAME_sum_(const int16_t *v, int n)
+{
+    int32_t a = 0;
+    int j;
+    for (j = 0; j < n; ++j) a += v[j];
+    return a;
+}
+
 NAME_API_ void NAME_reset(NAME_state_t *s)
 {
     int i;
@@ -280,14 +383,16 @@ NAME_API_ void NAME_reset(NAME_state_t *s)
 NAME_API_ void NAME_layer_(NAME_state_t *s, const int16_t *x, int token)
 {
     int16_t hn[NAME_H_S];
+    int32_t sx = 0, sh = NAME_sum_(s->h, NAME_H_S);
     int i;
+    if (x) sx = NAME_sum_(x, NAME_X_S);
     for (i = 0; i < NAME_H_S; ++i) {
         const NAME_w_t *w = NAME_W + (long)i * (NAME_X_S + NAME_H_S);
-        int32_t acc = (int32_t)NAME_RD32_(NAME_b + i);
-        if (x) acc += NAME_dot_(w, x, NAME_X_S);
-        else acc += ((int32_t)NAME_RDW_(w + token) * INT32_C(32768)) >> NAME_P_SHIFT;
-        acc += NAME_dot_(w + NAME_X_S, s->h, NAME_H_S);
-        hn[i] = NAME_tanh_q12(NAME_requant_(acc, (int32_t)NAME_RD32_(NAME_lim + i), NAME_RD8_(NAME_r + i), NAME_RD16_(NAME_m + i)));
+        int32_t d;
+        if (x) d = NAME_dot_(w, x, NAME_X_S, sx);
+        else d = NAME_column_(NAME_RDW_(w + token));
+        d += NAME_dot_(w + NAME_X_S, s->h, NAME_H_S, sh);
+        hn[i] = NAME_tanh_q12(NAME_requant_(d, NAME_RD16_(NAME_b + i), NAME_RD8_(NAME_r + i), NAME_RD16_(NAME_m + i)));
     }
     for (i = 0; i < NAME_H_S; ++i) s->h[i] = hn[i];
 }
@@ -295,10 +400,11 @@ NAME_API_ void NAME_layer_(NAME_state_t *s, const int16_t *x, int token)
 /* z = requant(by + Wy h): NAME_Y_S int16 logits, z / 2^NAME_Z_SHIFT. */
 NAME_API_ void NAME_logits_(const NAME_state_t *s, int16_t *z)
 {
+    int32_t sh = NAME_sum_(s->h, NAME_H_S);
     int k;
     for (k = 0; k < NAME_Y_S; ++k) {
-        int32_t acc = (int32_t)NAME_RD32_(NAME_by + k) + NAME_dot_(NAME_Wy + (long)k * NAME_H_S, s->h, NAME_H_S);
-        z[k] = NAME_requant_(acc, (int32_t)NAME_RD32_(NAME_limy + k), NAME_RD8_(NAME_ry + k), NAME_RD16_(NAME_my + k));
+        int32_t d = NAME_dot_(NAME_Wy + (long)k * NAME_H_S, s->h, NAME_H_S, sh);
+        z[k] = NAME_requant_(d, NAME_RD16_(NAME_by + k), NAME_RD8_(NAME_ry + k), NAME_RD16_(NAME_my + k));
     }
 }
 

@@ -37,20 +37,19 @@ def _round(v: float) -> int:
     return _floor(v + 0.5) if v >= 0 else -_floor(-v + 0.5)
 
 
-def requant_params(f: float, what: str) -> "Tuple[int, int, int]":
-    """(lim, r, m) such that requant(acc) ~= acc * f: m in [2**10, 2**11) where f allows."""
+def requant_params(f: float, what: str) -> "Tuple[int, int]":
+    """(r, m) with requant ~= d * f: the smallest r >= 0 that puts m = round(f * 2**(14 + r)) in [2**14, 2**15)."""
     if not f > 0.0:
         raise QuantError("%s: scale %r is not positive" % (what, f))
     r = 0
-    while f * 2.0 ** (Q.MUL_SHIFT + r) < 1024.0:
+    while f * 2.0 ** (Q.MUL_SHIFT + r) < 16383.5:
         r += 1
     m = _round(f * 2.0 ** (Q.MUL_SHIFT + r))
-    if m >= 1 << 15:
-        raise QuantError("%s: weights too large for the integer formats (multiplier %d)" % (what, m))
-    lim = (((1 << 29) + m - 1) // m) << r  # (lim >> r) * m >= 2**29: the result saturates beyond lim
-    if lim >= Q.ACC_LIMIT:
-        lim = Q.ACC_LIMIT - 1  # the accumulator bound is below it anyway
-    return lim, r, m
+    if m >= Q.M_LIMIT:
+        raise QuantError("%s: weights too large for the integer formats (one accumulator unit is %g output units)" % (what, f))
+    if r >= Q.R_LIMIT:
+        raise QuantError("%s: weights too small for the integer formats (one accumulator unit is %g output units)" % (what, f))
+    return r, m
 
 
 def quantize_rows(
@@ -65,27 +64,26 @@ def quantize_rows(
     qmax, P = WIDTHS[width]
     n, k = len(rows), len(rows[0]) if rows else 0
     W = []  # type: List[int]
-    b, lim, r, m = [], [], [], []  # type: Tuple[List[int], List[int], List[int], List[int]]
+    b, r, m = [], [], []  # type: Tuple[List[int], List[int], List[int]]
     for i, row in enumerate(rows):
         big = max([abs(v) for v in row] + [0.0])
         s = big / qmax if big > 0.0 else 2.0 ** -20
         wq = [max(-qmax, min(qmax, _round(v / s))) for v in row]
-        unit = s * 2.0 ** (P - 15)  # real value of one accumulator unit
-        bq = _round(bias[i] / unit)
+        unit = s * 2.0 ** (P - 15)  # real value of one unit of d
+        ri, mi = requant_params(unit * 2.0 ** out_bits, "%s row %d" % (what, i))
+        # the bias in units of 2**r of d, plus half a unit for the floor of d >> r
+        bi = _round(bias[i] / (unit * 2.0 ** ri) + (0.5 if ri else 0.0))
+        if not -32768 <= bi <= Q.Q15_MAX:
+            raise QuantError("%s row %d: bias %g is too large for its row's weights (%d does not fit an int16)" % (what, i, bias[i], bi))
         terms = [-((-abs(w) * vmax[j]) >> P) for j, w in enumerate(wq)]  # ceil(|w| v / 2**P)
-        bound = abs(bq) + max(terms[:gather] + [0]) + sum(terms[gather:])
+        bound = max(terms[:gather] + [0]) + sum(terms[gather:])
         if bound >= Q.ACC_LIMIT:
-            raise QuantError(
-                "%s row %d: the accumulator could reach %d, beyond 2**30 (bias %g too large for the weights' scale, or too many inputs)"
-                % (what, i, bound, bias[i])
-            )
-        li, ri, mi = requant_params(unit * 2.0 ** out_bits, "%s row %d" % (what, i))
+            raise QuantError("%s row %d: the sum could reach %d, beyond 2**30 (too many inputs)" % (what, i, bound))
         W += wq
-        b.append(bq)
-        lim.append(li)
+        b.append(bi)
         r.append(ri)
         m.append(mi)
-    return Q.Rows(n, k, P, W, b, lim, r, m)
+    return Q.Rows(n, k, P, W, b, r, m)
 
 
 def shift_for(absmax: float, cap: int) -> int:
@@ -121,9 +119,15 @@ def quantize(model: RNN, input_kind: str, width: str, calibration: "Dict[str, An
         rows.append([v * xs_scale for v in wx] + P[L.Whh + i * H : L.Whh + (i + 1) * H])
     vmax = [32768] * X + [Q.Q15_MAX] * H
     hidden = quantize_rows(rows, P[L.bh : L.bh + H], vmax, width, 12, "hidden layer", 0 if dense else X)
-    out = quantize_rows(
-        [P[L.Why + k * H : L.Why + (k + 1) * H] for k in range(Y)], P[L.by : L.by + Y], [Q.Q15_MAX] * H, width, zshift, "output layer"
-    )
+    why = [P[L.Why + k * H : L.Why + (k + 1) * H] for k in range(Y)]
+    while True:  # a coarser logit format if the weights are too large for this one
+        try:
+            out = quantize_rows(why, P[L.by : L.by + Y], [Q.Q15_MAX] * H, width, zshift, "output layer")
+            break
+        except QuantError:
+            if zshift == 0:
+                raise
+            zshift -= 1
     return Q.QModel(width, X, Y, dense, [Q.Vanilla(X, H, dense, hidden)], out, zshift, xshift)
 
 
