@@ -17,6 +17,8 @@ Format (version 1)::
       "metrics": {...},                   # last metrics, free-form
       "train_state": {...} or null        # optional: position in the data and carried
                                           # hidden state, so a resumed run is bit-identical
+      "export": {"calibration": {...}}    # optional: what `tinyrnn calibrate` measured for
+                                          # the integer export (absent in older files)
     }
 
 Floats are written with ``repr`` (shortest string that round-trips), so a
@@ -62,6 +64,7 @@ class Checkpoint:
         config: "Optional[Dict[str, Any]]" = None,
         metrics: "Optional[Dict[str, Any]]" = None,
         train_state: "Optional[Dict[str, Any]]" = None,
+        export: "Optional[Dict[str, Any]]" = None,
     ) -> None:
         self.model = model
         self.input_kind = input_kind
@@ -72,10 +75,11 @@ class Checkpoint:
         self.config = config if config is not None else {}
         self.metrics = metrics if metrics is not None else {}
         self.train_state = train_state
+        self.export = export if export is not None else {}
 
     def to_json(self) -> "Dict[str, Any]":
         m = self.model
-        return {
+        d = {
             "format": FORMAT,
             "version": VERSION,
             "tinyrnn_version": __version__,
@@ -90,7 +94,10 @@ class Checkpoint:
             "config": self.config,
             "metrics": self.metrics,
             "train_state": self.train_state,
-        }
+        }  # type: Dict[str, Any]
+        if self.export:
+            d["export"] = self.export
+        return d
 
 
 def save(path: str, ckpt: Checkpoint, inputs: "Any" = ()) -> None:
@@ -238,4 +245,7 @@ def from_json(d: "Any", path: str = "<checkpoint>") -> Checkpoint:
     train_state = d.get("train_state")
     if train_state is not None and not isinstance(train_state, dict):
         raise CheckpointError("%s: field 'train_state' must be an object or null" % path)
-    return Checkpoint(model, input_kind, vocab, step, optimizer, rng_state, config, metrics, train_state)
+    export = d.get("export", {})
+    if not isinstance(export, dict):
+        raise CheckpointError("%s: field 'export' must be an object" % path)
+    return Checkpoint(model, input_kind, vocab, step, optimizer, rng_state, config, metrics, train_state, export)

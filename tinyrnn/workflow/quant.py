@@ -13,12 +13,10 @@ import math
 from ..core import quant as Q
 from ..core.heads import softmax_row, forward as head_forward
 from ..core.model import RNN
-from ..core.rng import Rng
-from .sample import draw
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+    from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 WIDTHS = {"int8": (127, 0), "int16": (32767, 8)}  # weight limit, product shift P
 MAX_CALIBRATION_STEPS = 200000
@@ -233,14 +231,71 @@ def sequence_quality(qm: "Q.QModel", head: str, examples: "Sequence[Any]") -> "D
     return out
 
 
-def iter_ids(qm: "Q.QModel", prime: "List[int]", n: int, temperature: float, seed: int) -> "Iterator[int]":
-    """``n`` token ids from the integer model after ``prime``: draw() on z / 2**zshift (greedy: the integer argmax)."""
-    rng = Rng(seed)
-    state = qm.new_state()
-    z = [0] * qm.Y
-    for t in prime:
-        qm.step(state, t, z)
-    for _ in range(n):
-        k = Q.argmax(z) if temperature == 0.0 else draw(logits(qm, z), temperature, rng)
-        yield k
-        qm.step(state, k, z)
+class FloatLogits:
+    """An integer model with the float model's stepping interface (for workflow.sample):
+    ``step(state, token, z)`` runs the integer step and writes z / 2**zshift into z
+    -- exact (a power-of-two scale), so argmax and draw() see the integer logits."""
+
+    head = "softmax"
+
+    def __init__(self, qm: "Q.QModel") -> None:
+        self.qm = qm
+        self.Y = qm.Y
+        self._z = [0] * qm.Y
+
+    def new_state(self) -> "List[List[int]]":
+        return self.qm.new_state()
+
+    def step(self, state: "List[List[int]]", x: int, z: "List[float]") -> None:
+        self.qm.step(state, x, self._z)
+        z[0 : self.Y] = logits(self.qm, self._z)
+
+
+# ----------------------------------------------------------------- checkpoints
+def bundled_corpus() -> str:
+    """The corpus `tinyrnn train` uses without a FILE."""
+    import os
+
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "shakespeare.txt")
+
+
+def calibrate_file(ckpt: "Any", path: str) -> "Dict[str, Any]":
+    """Calibrate ``ckpt``'s model on a text file (char models) or a sequence file."""
+    import os
+
+    from .datasets import Vocab, is_sequence_file, read_sequences, read_text
+
+    m = ckpt.model
+    if ckpt.vocab is not None and not is_sequence_file(path):
+        ids = Vocab(ckpt.vocab).encode(read_text(path), path)
+        return calibrate(m, [ids], os.path.basename(path), True)
+    if ckpt.vocab is not None:
+        raise QuantError("%s is a sequence file but the checkpoint is a character model" % path)
+    ds = read_sequences(path, m.X if ckpt.input_kind == "token" else None)
+    if ds.input_kind != ckpt.input_kind or ds.X != m.X:
+        raise QuantError("%s: %s inputs of %d values, the model takes %s inputs of %d" % (path, ds.input_kind, ds.X, ckpt.input_kind, m.X))
+    return calibrate(m, [e.xs for e in ds.examples], os.path.basename(path), False)
+
+
+def calibration_of(ckpt: "Any", path: "Optional[str]" = None) -> "Tuple[Dict[str, Any], str]":
+    """(calibration, where it came from): ``path`` if given, else the checkpoint's stored one, else its training data."""
+    if path is not None:
+        return calibrate_file(ckpt, path), "calibrated on %s" % path
+    stored = ckpt.export.get("calibration") if isinstance(ckpt.export, dict) else None
+    if stored is not None:
+        return check_calibration(stored, "field 'export.calibration'"), "stored calibration"
+    data = ckpt.config.get("data") if isinstance(ckpt.config, dict) else None
+    if data is None and ckpt.vocab is not None:
+        data = bundled_corpus()
+    if not isinstance(data, str):
+        raise QuantError("no calibration: the checkpoint stores none and names no training data; run tinyrnn calibrate CKPT FILE")
+    try:
+        return calibrate_file(ckpt, data), "calibrated on the training data %s" % data
+    except OSError as e:
+        raise QuantError("no calibration: the training data %s cannot be read (%s); run tinyrnn calibrate CKPT FILE" % (data, e.strerror or e))
+
+
+def quantize_checkpoint(ckpt: "Any", width: str, path: "Optional[str]" = None) -> "Tuple[Q.QModel, Dict[str, Any], str]":
+    """The integer model of a checkpoint, its calibration and where that came from."""
+    cal, where = calibration_of(ckpt, path)
+    return quantize(ckpt.model, ckpt.input_kind, width, cal), cal, where
