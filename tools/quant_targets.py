@@ -105,7 +105,7 @@ void run_NAME(void)
     for (t = 1; t <= STEPSUL; ++t) {
         STEP
         hash = fold(fold(hash, z, NAME_Y_S), s.h, NAME_H_S);
-        put_hex((uint32_t)NAME_argmax(z), 2, (char)(t % 16u == 0u ? '\\n' : ' '));
+        put_hex((uint32_t)tok, 2, (char)(t % 16u == 0u ? '\\n' : ' '));
         if (t % EVERYUL == 0 || t == STEPSUL) {
             plat_write("\\nC ");
             put_hex(hash, 8, '\\n');
@@ -126,7 +126,7 @@ def render_case(c: QCase) -> str:
         step = (
             "{ int16_t x[NAME_X_S]; int i; uint32_t k = (t - 1) %% %du;\n"
             "        for (i = 0; i < NAME_X_S; ++i) x[i] = (int16_t)RD16(NAME_in + k * NAME_X_S + (uint32_t)i);\n"
-            "        NAME_step(&s, x, z); tok = NAME_argmax(z); }" % len(c.inputs)
+            "        NAME_step(&s, x, z); }\n        tok = NAME_argmax(z);" % len(c.inputs)
         )
     else:
         step = "(void)NAME_step_token(&s, tok, z);\n        tok = NAME_argmax(z);"
