@@ -176,8 +176,10 @@ def header(
     o.append("#endif")
     o.append("#if defined(__GNUC__)")
     o.append("#define NAME_API_ static __attribute__((unused))")
+    o.append("#define NAME_INNER_ static inline __attribute__((always_inline)) /* per-row helpers: no call */")
     o.append("#else")
     o.append("#define NAME_API_ static")
+    o.append("#define NAME_INNER_ static")
     o.append("#endif")
     o.append("")
     o.append("typedef %s NAME_w_t;" % wt)
@@ -241,7 +243,7 @@ NAME_API_ int16_t NAME_mul_q15(int16_t a, int16_t b)
 /* A row's sum d in the next format: t = (d >> r) + b clamped to int16 (where the
    result has saturated already), then (t m + 2^13) >> 14 with 2^14 <= m < 2^15
    (|t m| < 2^30), saturated to int16. The shifts are split so that AVR moves bytes. */
-NAME_API_ int16_t NAME_requant_(int32_t d, int16_t b, uint8_t r, int16_t m)
+NAME_INNER_ int16_t NAME_requant_(int32_t d, int16_t b, uint8_t r, int16_t m)
 {
     int32_t t, y;
     if (r >= 16u) { d >>= 16; r = (uint8_t)(r - 16u); }
@@ -267,7 +269,7 @@ _DOT = {
    The weight is read as w + 128 (unsigned: one MUL for the low byte of v, no sign
    extension), so the loop sums (w + 128) v; sv = sum_j v[j] takes the 128 v back out.
    All in uint32_t arithmetic mod 2^32, exact because the true sum fits an int32. */
-NAME_API_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
+NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
 {
     uint32_t acc = 0;
     uint8_t wj, lo, hi, t, z0;
@@ -338,7 +340,7 @@ NAME_API_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t 
 }
 #else
 /* sum_j w[j] v[j]: int8 x int16 products, exact in int32 (|sum| < 2^30: checked at export). */
-NAME_API_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
+NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
 {
     int32_t acc = 0;
     int j;
@@ -352,7 +354,7 @@ NAME_API_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t 
 /* The one-hot input's term, (w * 32768) >> 8 = w * 128. */
 #define NAME_column_(w) ((int32_t)(w) * INT32_C(128))
 /* sum_j (w[j] v[j]) >> 8: int16 x int16 products (|p| < 2^30), each shifted right by 8 (floor). */
-NAME_API_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
+NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
 {
     int32_t acc = 0;
     int j;
@@ -379,15 +381,15 @@ NAME_API_ void NAME_reset(NAME_state_t *s)
     for (i = 0; i < NAME_H_S; ++i) s->h[i] = 0;
 }
 
-/* h = tanh_q12(requant(b + [Wxh | Whh] [x | h])); x NULL: the one-hot column `token`. */
+/* h = tanh_q12(requant([Wxh | Whh] [x | h], b)); x NULL: the one-hot column `token`. */
 NAME_API_ void NAME_layer_(NAME_state_t *s, const int16_t *x, int token)
 {
     int16_t hn[NAME_H_S];
     int32_t sx = 0, sh = NAME_sum_(s->h, NAME_H_S);
+    const NAME_w_t *w = NAME_W; /* row i: NAME_W + i (NAME_X_S + NAME_H_S), stepped, not multiplied */
     int i;
     if (x) sx = NAME_sum_(x, NAME_X_S);
-    for (i = 0; i < NAME_H_S; ++i) {
-        const NAME_w_t *w = NAME_W + (long)i * (NAME_X_S + NAME_H_S);
+    for (i = 0; i < NAME_H_S; ++i, w += NAME_X_S + NAME_H_S) {
         int32_t d;
         if (x) d = NAME_dot_(w, x, NAME_X_S, sx);
         else d = NAME_column_(NAME_RDW_(w + token));
@@ -401,9 +403,10 @@ NAME_API_ void NAME_layer_(NAME_state_t *s, const int16_t *x, int token)
 NAME_API_ void NAME_logits_(const NAME_state_t *s, int16_t *z)
 {
     int32_t sh = NAME_sum_(s->h, NAME_H_S);
+    const NAME_w_t *w = NAME_Wy;
     int k;
-    for (k = 0; k < NAME_Y_S; ++k) {
-        int32_t d = NAME_dot_(NAME_Wy + (long)k * NAME_H_S, s->h, NAME_H_S, sh);
+    for (k = 0; k < NAME_Y_S; ++k, w += NAME_H_S) {
+        int32_t d = NAME_dot_(w, s->h, NAME_H_S, sh);
         z[k] = NAME_requant_(d, NAME_RD16_(NAME_by + k), NAME_RD8_(NAME_ry + k), NAME_RD16_(NAME_my + k));
     }
 }
