@@ -13,6 +13,7 @@ used here.
 """
 
 import json
+from array import array
 
 from tinyrnn import (
     RNN,
@@ -337,7 +338,7 @@ def encode(v):
         return "s" + v
     if isinstance(v, dict):
         return dict((k, encode(x)) for k, x in v.items())
-    if isinstance(v, (list, tuple)):
+    if isinstance(v, (list, tuple, array)):  # the core's buffers are arrays on MicroPython
         return [encode(x) for x in v]
     return v
 

@@ -51,18 +51,23 @@ def test_numpy_reference_matches_with_clipping_active():
     assert max(map(abs, t.m.grads)) == bench.CLIP  # clipping was active
 
 
-def test_numpy_check_catches_a_difference(monkeypatch):
+@pytest.mark.parametrize(
+    "trainer, group, name",
+    [("NumpyTrainer", 1, "numpy"), ("NumpyMatmulTrainer", 3, "numpy-matmul")],  # dWhh; dWhy (a product over the chunk)
+)
+def test_numpy_check_catches_a_difference(monkeypatch, trainer, group, name):
     require_module("numpy")
     V, chunks = bench.make_chunks(bench.make_corpus())
-    real = bench.NumpyTrainer.lossFun
+    cls = getattr(bench, trainer)
+    real = cls.lossFun
 
     def off_by_a_little(self, inputs, targets, hprev):  # type: ignore[no-untyped-def]
         loss, grads, h = real(self, inputs, targets, hprev)
-        grads[1][0, 0] += 1e-7  # one element of dWhh
+        grads[group][0, 1] += 1e-7  # one element
         return loss, grads, h
 
-    monkeypatch.setattr(bench.NumpyTrainer, "lossFun", off_by_a_little)
-    with pytest.raises(AssertionError, match="grads differs"):
+    monkeypatch.setattr(cls, "lossFun", off_by_a_little)
+    with pytest.raises(AssertionError, match="%s iteration 1: grads differs" % name):
         bench.check_numpy(V, 4, chunks[:3], bench.initial_params(V, 4))
 
 

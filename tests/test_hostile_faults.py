@@ -259,7 +259,7 @@ def test_stale_temp_files_of_dead_processes_are_removed(trained, tmp_path, capsy
 def test_training_file_inside_out_is_never_overwritten(tmp_path, capsys):  # type: ignore[no-untyped-def]
     out = tmp_path / "o"
     out.mkdir()
-    for name in ("metrics.jsonl", "model.json", "report.svg"):
+    for name in ("metrics.jsonl", "model.json", "best.json", "report.svg"):
         p = out / name
         p.write_text(TEXT, encoding="utf-8")
         status, _, err = call(capsys, ["train", str(p), "--out", str(out), "--steps", "2"] + SMALL)
@@ -273,7 +273,7 @@ def test_clean_run_leaves_no_temp_or_lock_files(tmp_path, capsys):  # type: igno
     out = tmp_path / "o"
     assert call(capsys, ["train", str(text), "--out", str(out), "--steps", "6"] + SMALL)[0] == 0
     assert call(capsys, ["train", "--resume", str(out / "model.json"), "--out", str(out), "--steps", "10", "--quiet"])[0] == 0
-    assert sorted(os.listdir(str(out))) == ["metrics.jsonl", "model.json", "report.svg"]
+    assert sorted(os.listdir(str(out))) == ["best.json", "metrics.jsonl", "model.json", "report.svg"]
     steps = [json.loads(line)["step"] for line in open(str(out / "metrics.jsonl"))]
     assert steps == [2, 4, 6, 8, 10]
 
@@ -358,7 +358,7 @@ def test_fifty_kills_during_training_lose_nothing(tmp_path):  # type: ignore[no-
     assert _check_out(out, 1) == last + 3
     steps = [json.loads(line)["step"] for line in open(os.path.join(out, "metrics.jsonl"))]
     assert steps == list(range(1, last + 4))
-    assert sorted(os.listdir(out)) == ["metrics.jsonl", "model.json", "report.svg"]
+    assert sorted(os.listdir(out)) == ["best.json", "metrics.jsonl", "model.json", "report.svg"]
     assert time.monotonic() - t0 < 120
 
 

@@ -41,13 +41,7 @@ if TYPE_CHECKING:
 V = 65
 VOCAB = [chr(c) for c in range(32, 32 + V)]
 
-AVR_MAIN = """\
-#include "platform.h"
-#ifdef WITH_MODEL
-#include "NAME.h"
-NAME_state_t bench_s;        /* external linkage: the timer calls are barriers for them */
-ZTYPE bench_z[NAME_Y_S];
-#endif
+PUT_U32 = """\
 static void put_u32(uint32_t v)
 {
     char b[12];
@@ -60,6 +54,16 @@ static void put_u32(uint32_t v)
     plat_write(b + i);
     plat_write("\\n");
 }
+"""
+
+AVR_MAIN = """\
+#include "platform.h"
+#ifdef WITH_MODEL
+#include "NAME.h"
+NAME_state_t bench_s;        /* external linkage: the timer calls are barriers for them */
+ZTYPE bench_z[NAME_Y_S];
+#endif
+PUT_U32
 int main(void)
 {
     uint32_t overhead, total = 0;
@@ -91,6 +95,8 @@ int main(void)
     return 0;
 }
 """
+
+AVR_MAIN = AVR_MAIN.replace("PUT_U32", PUT_U32)
 
 HOST_MAIN = """\
 #include <stdio.h>

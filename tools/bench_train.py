@@ -16,6 +16,9 @@ when the corpus wraps around). Implementations, timed in the same run:
   vectors), the one-hot input handled as a column gather ``Wxh[:, ix]`` /
   scatter-add ``dWxh[:, ix] += dhraw`` -- exactly what tinyrnn does, so
   this is the fair reference and the one the ratio uses.
+- ``numpy-matmul``: the fastest honest NumPy -- the recurrence per step,
+  the output layer (logits, softmax, dWhy, Why^T dy) and dWhh as matrix
+  products over the whole chunk; its ratio is shown beside the per-step one.
 - ``numpy-onehot``: the same with min-char-rnn's literal one-hot vector
   and ``Wxh @ x`` / ``outer(dhraw, x)`` (slower; shown for scale).
 - ``torch-f32``: PyTorch CPU ``nn.RNN(tanh)`` + ``nn.Linear``, batch 1,
@@ -177,8 +180,9 @@ class TinyTrainer:
         m = self.m
         self.loss = m.forward(xs, ys, h0=self.h)
         m.backward()
-        clip_elementwise(m.grads, CLIP)
-        self.opt.step(m.params, m.grads)
+        used = m.grad_ranges()  # only the Wxh columns of this chunk's tokens have gradients
+        clip_elementwise(m.grads, CLIP, used)
+        self.opt.step(m.params, m.grads, used)
         self.h = m.final_state()
 
     def run(self, iters: int) -> None:
@@ -288,6 +292,53 @@ class NumpyTrainer:
         }
 
 
+class NumpyMatmulTrainer(NumpyTrainer):
+    """The fastest honest NumPy: the recurrence per step, every other layer one matrix product over the chunk.
+
+    Forward: h[t] per step (column gather + Whh h + bh, tanh), then the
+    logits of all steps as ``Hs @ Why.T + by`` and a row-wise softmax
+    (shifted by each row's max). Backward: ``dWhy = dY.T @ Hs``,
+    ``dHout = dY @ Why``, the recurrence per step, then ``dWhh`` as one
+    product of the chunk's dh_raw and states and ``dWxh`` by ``np.add.at``.
+    """
+
+    def __init__(self, V: int, H: int, chunks: Chunks, params: List[float]) -> None:
+        NumpyTrainer.__init__(self, V, H, chunks, params)
+        self.name = "numpy-matmul"
+
+    def lossFun(self, inputs: List[int], targets: List[int], hprev: Any) -> Tuple[float, Tuple[Any, ...], Any]:
+        Wxh, Whh, bh, Why, by = self.params
+        n, H = len(inputs), self.H
+        hs = np.empty((n + 1, H))  # hs[0] = hprev, hs[t+1] = h after step t
+        hs[0] = hprev
+        for t in range(n):
+            hs[t + 1] = np.tanh(Wxh[:, inputs[t]] + Whh @ hs[t] + bh)
+        Z = hs[1:] @ Why.T + by  # (n, V) logits of the whole chunk
+        Z -= Z.max(axis=1, keepdims=True)
+        E = np.exp(Z)
+        S = E.sum(axis=1)
+        rows = np.arange(n)
+        loss = float(np.sum(np.log(S) - Z[rows, targets]))
+        dY = E / S[:, None]
+        dY[rows, targets] -= 1.0
+        dWhy = dY.T @ hs[1:]
+        dby = dY.sum(axis=0)
+        dHout = dY @ Why  # (n, H): Why^T dy for every step
+        dhraw = np.empty((n, H))
+        dhnext = np.zeros(H)
+        for t in range(n - 1, -1, -1):
+            dr = (1.0 - hs[t + 1] * hs[t + 1]) * (dHout[t] + dhnext)
+            dhraw[t] = dr
+            dhnext = Whh.T @ dr
+        dWhh = dhraw.T @ hs[:n]
+        dbh = dhraw.sum(axis=0)
+        dWxh = np.zeros_like(Wxh)
+        np.add.at(dWxh.T, inputs, dhraw)
+        for dparam in (dWxh, dWhh, dbh, dWhy, dby):
+            np.clip(dparam, -CLIP, CLIP, out=dparam)
+        return loss, (dWxh, dWhh, dbh, dWhy, dby), hs[n]
+
+
 _prepared: Dict[Tuple[int, int, str], Tuple[List[Any], List[Any], Chunks]] = {}  # -> (one-hot inputs, targets, chunks)
 
 
@@ -379,8 +430,11 @@ def max_err(a: Sequence[float], b: Sequence[float]) -> float:
 def check_numpy(V: int, H: int, chunks: Chunks, params: List[float]) -> float:
     """Two training iterations of tinyrnn and the NumPy reference agree to TOL."""
     worst = 0.0
-    for variant in (False, True):
-        b = NumpyTrainer(V, H, chunks, params, onehot=variant)
+    for variant in ("numpy", "numpy-onehot", "numpy-matmul"):
+        if variant == "numpy-matmul":
+            b: NumpyTrainer = NumpyMatmulTrainer(V, H, chunks, params)
+        else:
+            b = NumpyTrainer(V, H, chunks, params, onehot=variant == "numpy-onehot")
         a = TinyTrainer(V, H, chunks, params)
         for it in range(2):
             a.step()
@@ -689,6 +743,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if np is not None:
             checks.append("numpy %.1e" % check_numpy(V, H, chunks, params))
             local["numpy"] = NumpyTrainer(V, H, chunks, params)
+            local["numpy-matmul"] = NumpyMatmulTrainer(V, H, chunks, params)
             if not args.no_onehot:
                 local["numpy-onehot"] = NumpyTrainer(V, H, chunks, params, onehot=True)
         torch_names: List[str] = []
@@ -718,7 +773,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         line = "  ".join("%s %s (median %s)" % (n, fmt_ips(max(v)), fmt_ips(statistics.median(v))) for n, v in rounds.items())
         print("  it/s: " + line)
         paired = []  # per-round ratios: neighbours in time share the machine's load
-        for ref in ("numpy", "torch-f32-1t"):
+        for ref in ("numpy", "numpy-matmul", "torch-f32-1t"):
             if ref in rounds:
                 rs = [a / b for a, b in zip(rounds["tinyrnn"], rounds[ref])]
                 paired.append("tinyrnn/%s %.2fx" % (ref, statistics.median(rs)))
@@ -767,6 +822,7 @@ def make_table(results: Dict[int, Dict[str, List[float]]], float64: bool) -> Lis
     columns = [
         ("tinyrnn", "tinyrnn it/s"),
         ("numpy", "NumPy it/s"),
+        ("numpy-matmul", "NumPy matmul it/s"),
         ("numpy-onehot", "NumPy one-hot it/s"),
         ("torch-f32-1t", "PyTorch f32 1 thread"),
         ("torch-f32", "PyTorch f32 default threads"),
@@ -776,17 +832,21 @@ def make_table(results: Dict[int, Dict[str, List[float]]], float64: bool) -> Lis
     for rounds in results.values():
         ran.update(rounds)
     columns = [(n, title) for n, title in columns if n in ran]
-    head = ["H"] + [title for _, title in columns] + ["tinyrnn / NumPy (paired)", "tinyrnn / PyTorch (paired)"]
+    matmul = "numpy-matmul" in ran
+    head = ["H"] + [title for _, title in columns] + ["tinyrnn / NumPy (paired)"]
+    head += ["tinyrnn / NumPy matmul (paired)"] if matmul else []
+    head += ["tinyrnn / PyTorch (paired)"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for H, rounds in results.items():
         best = {n: max(v) for n, v in rounds.items()}
         torch_names = [n for n in ("torch-f32-1t", "torch-f32") if n in rounds]
         torch_best = max([best[n] for n in torch_names], default=None)
         cells = [str(H)] + [fmt_ips(best.get(n)) for n, _ in columns]
-        for ref_best, ref_rounds in (
-            (best.get("numpy"), rounds.get("numpy")),
-            (torch_best, [max(r) for r in zip(*[rounds[n] for n in torch_names])] if torch_names else None),
-        ):
+        refs = [(best.get("numpy"), rounds.get("numpy"))]
+        if matmul:
+            refs.append((best.get("numpy-matmul"), rounds.get("numpy-matmul")))
+        refs.append((torch_best, [max(r) for r in zip(*[rounds[n] for n in torch_names])] if torch_names else None))
+        for ref_best, ref_rounds in refs:
             cell = fmt_ratio(best["tinyrnn"], ref_best)
             if ref_rounds:
                 paired = statistics.median(a / b for a, b in zip(rounds["tinyrnn"], ref_rounds))

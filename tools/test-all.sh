@@ -12,6 +12,8 @@
 #   venv-3.9   .venv-test/py3.9  and  venv-3.13  .venv-test/py3.13 (pyenv):
 #              the same without torch (no wheel exists for them)
 #   venv-build .venv-test/build: build, twine and setuptools (pinned) for the wheel stage
+#   ucr        the aeon wheel with the UCR/UEA .ts files (tools/ucr.py fetch,
+#              cached in .cache/ucr/) for tests/test_ucr.py and tools/bench_ucr.py
 #   mypy       mypy --strict tinyrnn
 #   wheel      sdist + wheel (python -m build, the wheel built from the sdist),
 #              twine check --strict, the wheel installed offline (--no-index
@@ -224,6 +226,7 @@ if [ "${TINYRNN_SKIP_INSTALL:-}" != 1 ]; then
     run_stage venv-3.9 setup stage_venv 3.9 "$PY39"
     run_stage venv-3.13 setup stage_venv 3.13 "$PY313"
     run_stage venv-build setup stage_build_venv "$PYTHON"
+    run_stage ucr setup "$VENVS/py3.11/bin/python" tools/ucr.py fetch
 fi
 if [ "${TINYRNN_INSTALL_ONLY:-}" = 1 ]; then
     report

@@ -5,6 +5,7 @@ import os
 
 from ..workflow import checkpoint
 from ..workflow.quant import bundled_corpus, calibrate_file
+from .eval import sequence_reader
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
             path = bundled_corpus()
         if not isinstance(path, str):
             raise ValueError("%s names no training data; give FILE" % args.checkpoint)
-    cal = calibrate_file(ckpt, path)
+    cal = calibrate_file(ckpt, path, sequence_reader(ckpt))
     ckpt.export = dict(ckpt.export, calibration=cal)
     checkpoint.save(args.checkpoint, ckpt, [path])
     xs = "" if cal["x_absmax"] is None else "  max|x| %.4g" % cal["x_absmax"]

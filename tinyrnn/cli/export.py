@@ -9,7 +9,7 @@ from ..export.c import check_name, header_from_checkpoint
 from ..workflow.fileio import check_not_input, write_file
 from ..export import c_int, micropython, micropython_int
 from ..workflow import quant
-from .eval import add_quant_options
+from .eval import add_quant_options, sequence_reader
 from ..export.arduino import check_directory, write_library
 from ..workflow.datasets import is_sequence_file, read_sequences
 
@@ -88,7 +88,7 @@ def run_micropython(args: argparse.Namespace) -> int:
     check_not_input(args.output, [args.checkpoint])
     ckpt = checkpoint.load(args.checkpoint)
     if args.quant is not None:
-        qm, _, where = quant.quantize_checkpoint(ckpt, args.quant, args.calibration)
+        qm, _, where = quant.quantize_checkpoint(ckpt, args.quant, args.calibration, sequence_reader(ckpt))
         text = micropython_int.module(qm, ckpt.model, vocab=ckpt.vocab, step=ckpt.step, source=os.path.basename(args.checkpoint))
         write_file(args.output, text, [args.checkpoint], encoding="ascii")
         print("%s: MicroPython %s module (%s)" % (args.output, args.quant, where))
@@ -107,7 +107,7 @@ def run_quant(args: argparse.Namespace, name: str) -> int:
     to_stdout = args.output in STDOUT_PATHS
     check_not_input(args.output, [args.checkpoint])
     ckpt = checkpoint.load(args.checkpoint)
-    qm, cal, where = quant.quantize_checkpoint(ckpt, args.quant, args.calibration)
+    qm, cal, where = quant.quantize_checkpoint(ckpt, args.quant, args.calibration, sequence_reader(ckpt))
     filename = name + ".h" if to_stdout else os.path.basename(args.output)
     text = c_int.header(
         qm, ckpt.model, name, vocab=ckpt.vocab, step=ckpt.step, metrics=ckpt.metrics, progmem=args.progmem,

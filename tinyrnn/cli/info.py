@@ -23,6 +23,12 @@ def run(args: argparse.Namespace) -> int:
     print("dims         X=%d H=%d Y=%d T=%d" % (m.X, m.H, m.Y, m.T))
     print("head         %s, %s input%s" % (m.head, ckpt.input_kind, ", vocabulary of %d characters" % len(ckpt.vocab) if ckpt.vocab else ""))
     print("parameters   %d" % m.num_params)
+    if ckpt.classes is not None:
+        print("classes      %s" % ", ".join(repr(c) for c in ckpt.classes))
+    if ckpt.normalize is not None:
+        print("normalize    %s" % ("per series (z-score each series)" if ckpt.normalize["mode"] == "series" else
+                                   "per channel: mean %s, std %s" % (", ".join("%.6g" % v for v in ckpt.normalize["mean"]),
+                                                                    ", ".join("%.6g" % v for v in ckpt.normalize["std"]))))
     print("flash        %d bytes as float32 weights" % (4 * m.num_params))
     print("state RAM    %d bytes (h, H float32); %d bytes with the logits z (H+Y float32)" % (4 * m.H, 4 * (m.H + m.Y)))
     print("step         %d%s" % (ckpt.step, " (optimiser %s)" % ckpt.optimizer.get("name") if isinstance(ckpt.optimizer, dict) else ""))

@@ -12,10 +12,11 @@ import sys
 import time
 
 from ..workflow.checkpoint import Checkpoint, load, save
-from ..workflow.datasets import DataError, Vocab, decode_utf8, is_sequence_file, parse_sequences, read_bytes, targets_for_head, unigram_loss
+from ..workflow.datasets import DataError, SeqDataset, Vocab, decode_utf8, is_sequence_file, parse_sequences, read_bytes, targets_for_head, unigram_loss
 from ..workflow.fileio import lock_dir, same_file, unlock_dir, write_file
 from ..workflow.limits import check_model
 from ..workflow.outdir import MetricsLog, check_data_not_output, check_saved_config
+from ..workflow.series import NORMALIZE_MODES, SeriesOptions, apply_normalizer, is_series_file, make_normalizer, parse_csv, parse_ts
 from ..core.heads import HEADS
 from ..core.init import SCHEMES, init_params
 from ..core.model import RNN
@@ -24,6 +25,7 @@ from ..workflow.report import render
 from ..core.rng import Rng
 from ..workflow.train import CLIP_MODES, DEFAULTS, LN2, Hooks, SeqTask, TextTask, Trainer, check_config, split_sequences, split_text
 from .progress import Progress, fmt_duration
+from .series import SERIES_KEYS, add_series_options, class_summary, held_out_file, series_options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,7 +35,8 @@ BUNDLED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUNDLED_NAME = "bundled corpus (Shakespeare, Coriolanus I.i-iii)"
 
 # options that define the model or the data stream: fixed once training started
-FIXED_ON_RESUME = ("hidden", "seq_length", "seed", "init", "init_scale", "optimizer", "stateful", "random_offsets", "eval_fraction", "head", "format")
+FIXED_ON_RESUME = ("hidden", "seq_length", "seed", "init", "init_scale", "optimizer", "stateful", "random_offsets", "eval_fraction", "head", "format",
+                   "normalize", "missing", "label_column", "series_column", "eval_file")
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -44,13 +47,14 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
         description="Train a vanilla RNN with truncated BPTT. Without FILE it trains a character model on a small "
         "public-domain corpus bundled with tinyrnn. A FILE ending in .jsonl is a sequence file (see docs/training.md); "
         "any other file is UTF-8 text for a character model. Prints an instrument panel every --log-every steps and "
-        "writes model.json, metrics.jsonl and report.svg into --out.",
+        "writes model.json, metrics.jsonl, report.svg (and best.json when there is an eval split) into --out.",
     )
     p.add_argument("file", nargs="?", metavar="FILE", help="training data (default: the bundled corpus)")
     p.add_argument("--out", default="tinyrnn-out", help="output directory (default tinyrnn-out/)")
     p.add_argument("--resume", metavar="CKPT", help="continue training from this checkpoint (same data)")
     p.add_argument("--force", action="store_true", help="overwrite a model.json in --out that belongs to another model or other data")
-    p.add_argument("--format", choices=("auto", "text", "seq"), default=None, help="FILE format (default auto: .jsonl is a sequence file)")
+    p.add_argument("--format", choices=("auto", "text", "seq", "ts", "csv"), default=None,
+                   help="FILE format (default auto: .jsonl sequence file, .ts UCR/UEA time series, .csv series table, else text)")
     p.add_argument("--head", choices=HEADS, default=None, help="output head for sequence files (default: sigmoid if all targets are in [0,1], else mse)")
     g = p.add_argument_group("model and schedule")
     g.add_argument("--hidden", type=int, default=None, help="hidden size H (default %d)" % d["hidden"])
@@ -76,6 +80,15 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     r.add_argument("--eval-every", type=int, default=None, help="evaluate every N steps, at a panel line (default %d)" % d["eval_every"])
     r.add_argument("--checkpoint-every", type=int, default=None, help="save model.json every N steps (default %d)" % d["checkpoint_every"])
     r.add_argument("--quiet", action="store_true", help="no progress line")
+    add_series_options(p)
+    t = p.add_argument_group("held-out data and stopping (sequence and series files)")
+    t.add_argument("--eval", dest="eval_file", metavar="FILE", default=None, help="validation file to evaluate on instead of an --eval-fraction split of FILE")
+    t.add_argument("--test", dest="test_file", metavar="FILE", default=None,
+                   help="test file, evaluated once at the end (final model and best.json); never used to choose anything")
+    t.add_argument("--patience", type=int, default=None, help="stop after N evaluations without a lower eval loss (default: off)")
+    t.add_argument("--normalize", choices=NORMALIZE_MODES, default=None,
+                   help="dense inputs: none (default), channel (z-score per channel fitted on the training split) or series "
+                   "(each series z-scored on its own); stored in the checkpoint, applied by eval and the C export")
     p.set_defaults(func=run)
 
 
@@ -90,9 +103,10 @@ class Data:
         self.format = "text"
         self.text = ""
         self.seqs = None  # type: Any
+        self.test = None  # type: Optional[SeqDataset]
 
 
-def load_data(path: "Optional[str]", fmt: str) -> Data:
+def load_data(path: "Optional[str]", fmt: str, opts: "Optional[SeriesOptions]" = None) -> Data:
     d = Data()
     d.path = path
     src = BUNDLED if path is None else path
@@ -101,9 +115,11 @@ def load_data(path: "Optional[str]", fmt: str) -> Data:
     d.sha256 = hashlib.sha256(raw).hexdigest()
     text = decode_utf8(raw, src)
     if fmt == "auto":
-        fmt = "seq" if path is not None and is_sequence_file(path) else "text"
+        fmt = "seq" if path is not None and is_sequence_file(path) else (path is not None and is_series_file(path)) or "text"
     d.format = fmt
-    if fmt == "seq":
+    if fmt in ("ts", "csv"):
+        d.seqs = (parse_ts if fmt == "ts" else parse_csv)(text, src, opts, raw)
+    elif fmt == "seq":
         d.seqs = parse_sequences(text, src)
     else:
         if not text.strip():
@@ -118,13 +134,15 @@ def load_data(path: "Optional[str]", fmt: str) -> Data:
 def fmt_record(r: "Dict[str, Any]") -> str:
     ev = r.get("eval_loss")
     ev_s = "%8.4f" % ev if isinstance(ev, float) else "%8s" % "-"
-    return "%7d %8.4f %s %6.3f %5.3f %9.2e %9.2e %9.2e %9.2e %7.1f" % (
-        r["step"], r["train_loss"], ev_s, r["mean_abs_h"], r["sat_ratio"], r["dh_norm"], r["dh_raw_norm"],
+    acc = r.get("eval_acc")
+    acc_s = "%6.1f%%" % (100.0 * acc) if isinstance(acc, float) else "%7s" % "-"
+    return "%7d %8.4f %s %s %6.3f %5.3f %9.2e %9.2e %9.2e %9.2e %7.1f" % (
+        r["step"], r["train_loss"], ev_s, acc_s, r["mean_abs_h"], r["sat_ratio"], r["dh_norm"], r["dh_raw_norm"],
         r["grad_norm"], r["update_ratio"], r["steps_per_s"])
 
 
-PANEL_HEADER = "%7s %8s %8s %6s %5s %9s %9s %9s %9s %7s" % (
-    "step", "train", "eval", "|h|", "sat", "|dh|", "|dh_raw|", "grad", "upd/w", "steps/s")
+PANEL_HEADER = "%7s %8s %8s %7s %6s %5s %9s %9s %9s %9s %7s" % (
+    "step", "train", "eval", "acc", "|h|", "sat", "|dh|", "|dh_raw|", "grad", "upd/w", "steps/s")
 
 
 class CliHooks(Hooks):
@@ -149,6 +167,9 @@ class CliHooks(Hooks):
     def checkpoint(self, trainer: Trainer) -> None:
         save(os.path.join(self.out, "model.json"), trainer.checkpoint())
         self.saved_step = trainer.step
+
+    def best(self, trainer: Trainer) -> None:
+        save(os.path.join(self.out, "best.json"), trainer.checkpoint())
 
     def should_stop(self) -> bool:
         return self.stop
@@ -177,8 +198,11 @@ def refuse_overwrite(path: str, cfg: "Dict[str, Any]", resume: "Optional[str]") 
 
 # --------------------------------------------------------------------- run
 def explicit_options(args: argparse.Namespace) -> "Dict[str, Any]":
-    keys = list(DEFAULTS) + ["head", "format"]
-    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    keys = list(DEFAULTS) + ["head", "format"] + list(SERIES_KEYS) + ["eval_file"]
+    given = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    if "eval_file" in given:  # found again on --resume from another directory
+        given["eval_file"] = os.path.abspath(given["eval_file"])
+    return given
 
 
 def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[str, Any]]":
@@ -203,14 +227,14 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
                 cfg[k] = v
         check_config(cfg)
         path = args.file if args.file is not None else cfg.get("data")
-        data = load_data(path, cfg["format"])
+        data = load_data(path, cfg["format"], series_options(cfg))
         if data.sha256 != cfg["data_sha256"]:
             raise ValueError("%s: the data differs from what %s was trained on (sha256 mismatch)" % (data.name, args.resume))
     else:
         cfg = dict(DEFAULTS)
         cfg.update(given)
         check_config(cfg)  # before the options size anything
-        data = load_data(args.file, given.get("format", "auto"))
+        data = load_data(args.file, given.get("format", "auto"), series_options(cfg))
         cfg["format"] = data.format
         cfg["data"] = None if args.file is None else os.path.abspath(args.file)
         cfg["data_sha256"] = data.sha256
@@ -229,6 +253,10 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
         X = Y = len(vocab)
         input_kind = "token"
         vocab_list = vocab.chars  # type: Optional[List[str]]
+        classes, norm = None, None  # type: Optional[List[str]], Optional[Dict[str, Any]]
+        for flag, v in (("--test", getattr(args, "test_file", None)), ("--eval", cfg.get("eval_file")), ("--normalize", cfg.get("normalize", "none") != "none")):
+            if v:
+                raise ValueError("%s is for sequence and series files; %s is text for a character model" % (flag, data.name))
         check_config(cfg)
         task = TextTask(train_ids, eval_ids, cfg["seq_length"], cfg["stateful"], cfg["random_offsets"])  # type: Any
         say("data: %s, %d characters, vocabulary %d; train %d / eval %d characters" % (
@@ -242,7 +270,7 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
         X_fixed = ckpt.model.X if ckpt is not None else None
         if ckpt is not None and ds.input_kind == "token" and X_fixed is not None:
             ds = parse_sequences(decode_utf8(read_bytes(data.path or ""), data.path or ""), data.path or "", X_fixed)
-        head = cfg.get("head") or ds.guess_head()
+        head = cfg.get("head") or ("softmax" if ds.classes is not None else ds.guess_head())
         cfg["head"] = head
         Y = targets_for_head(ds, head, ckpt.model.Y if ckpt is not None else None)
         X = ds.X
@@ -251,11 +279,29 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
         if "seq_length" not in given and ckpt is None:
             cfg["seq_length"] = ds.max_len
         check_config(cfg)
-        tr, ev = split_sequences(ds, cfg["eval_fraction"])
+        if cfg.get("eval_file"):
+            tr, ev = ds.examples, held_out_file(cfg["eval_file"], cfg, ds, head, Y).examples
+        else:
+            tr, ev = split_sequences(ds, cfg["eval_fraction"], cfg["seed"])
+        classes = ds.classes
+        if ckpt is not None:
+            norm = ckpt.normalize
+        elif cfg.get("normalize", "none") != "none" and ds.input_kind != "dense":
+            raise ValueError("--normalize %s needs dense inputs; %s has token inputs" % (cfg["normalize"], data.name))
+        else:
+            norm = make_normalizer(cfg.get("normalize", "none"), tr, X)
+        if getattr(args, "test_file", None):  # read and checked now, not after training
+            data.test = held_out_file(args.test_file, cfg, ds, head, Y)
+            apply_normalizer(data.test.examples, norm)
+        apply_normalizer(tr, norm)
+        apply_normalizer(ev, norm)
         task = SeqTask(tr, ev, cfg["seq_length"], cfg["random_offsets"])
-        say("data: %s, %d sequences (%s inputs X=%d, %s targets Y=%d, head %s%s); train %d / eval %d" % (
+        say("data: %s, %d sequences (%s inputs X=%d, %s targets Y=%d, head %s%s); train %d / eval %d%s" % (
             data.name, len(ds.examples), ds.input_kind, X, "per-step" if ds.target_kind == "step" else "final", Y, head,
-            "" if "head" in given or ckpt is not None else " (inferred; --head to choose)", len(tr), len(ev)))
+            "" if "head" in given or ckpt is not None else " (inferred; --head to choose)", len(tr), len(ev),
+            " (%s)" % cfg["eval_file"] if cfg.get("eval_file") else " (drawn per class, seed %d)" % cfg["seed"] if ds.integral and ds.target_kind == "final" else ""))
+        if classes is not None:
+            say("classes: %s" % class_summary(classes, tr, ev))
     if ckpt is not None:
         model = ckpt.model
         if (model.X, model.Y, model.T, model.head) != (X, Y, cfg["seq_length"], cfg["head"]):
@@ -277,6 +323,7 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
             raise ValueError("%s: field 'train_state' is invalid (%s)" % (args.resume, e))
         trainer = Trainer(model, task, cfg, rng, opt, ckpt.step, input_kind, vocab_list)
         trainer.metrics = dict(ckpt.metrics)
+        trainer.load_best(ckpt.train_state)
     else:
         T_label = "--seq-length" if "seq_length" in given or data.format == "text" else "T (the longest sequence; set --seq-length)"
         check_model(
@@ -286,6 +333,8 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
         model = RNN(X, cfg["hidden"], Y, cfg["seq_length"], cfg["head"])
         rng = init_params(model, cfg["seed"], cfg["init"], cfg["init_scale"])
         trainer = Trainer(model, task, cfg, rng, None, 0, input_kind, vocab_list)
+    if data.format != "text":
+        trainer.classes, trainer.normalize = classes, norm
     m = trainer.model
     say("model: X=%d H=%d Y=%d T=%d, %s head, %d parameters; %s lr %g, clip %s%s, %s, %d steps%s" % (
         m.X, m.H, m.Y, m.T, m.head, m.num_params, cfg["optimizer"], cfg["lr"], cfg["clip"],
@@ -301,7 +350,8 @@ def run(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(text, flush=True)
 
-    check_data_not_output(out, args.file)  # before reading it
+    for path in (args.file, args.eval_file, args.test_file):  # before reading them
+        check_data_not_output(out, path)
     trainer, data, cfg = build(args, say)
     if not getattr(args, "force", False):
         refuse_overwrite(os.path.join(out, "model.json"), cfg, args.resume)
@@ -361,6 +411,8 @@ def _run_locked(args: argparse.Namespace, out: str, t0: float, trainer: Trainer,
     if hooks.saved_step != trainer.step:  # e.g. resumed at or past --steps into another --out
         save(ckpt_path, trainer.checkpoint())
     m = trainer.metrics
+    if result.message:
+        say(result.message)
     say("done: %d steps in %s" % (trainer.step, fmt_duration(elapsed)))
     if "eval_loss" in m:
         ev = m["eval_loss"]
@@ -372,5 +424,23 @@ def _run_locked(args: argparse.Namespace, out: str, t0: float, trainer: Trainer,
             say(line)
         else:
             say("eval loss %.4f per target%s" % (ev, ", accuracy %.1f%%" % (100 * m["eval_acc"]) if "eval_acc" in m else ""))
-    say("wrote %s, %s, %s" % (ckpt_path, metrics_path, os.path.join(out, "report.svg")))
+    best_path = os.path.join(out, "best.json")
+    if trainer.best_step:
+        say("best eval loss %.4f at step %d: %s" % (trainer.best_loss, trainer.best_step, best_path))
+    if data.test is not None:
+        report_test(data.test, trainer, best_path if trainer.best_step else None, say)
+    say("wrote %s, %s, %s%s" % (ckpt_path, metrics_path, os.path.join(out, "report.svg"), ", " + best_path if trainer.best_step else ""))
     return 0
+
+
+def report_test(ds: SeqDataset, trainer: Trainer, best_path: "Optional[str]", say: "Any") -> None:
+    """Loss and accuracy on the --test file (read and normalised) of the final model and of best.json."""
+    m = trainer.model
+    path = ds.path
+    models = [("final model", m)]
+    if best_path is not None:
+        models.append(("best.json (step %d)" % trainer.best_step, load(best_path).model))
+    for what, model in models:
+        res = SeqTask(ds.examples, ds.examples, model.T, False).evaluate(model, 0)
+        say("test %s: loss %.4f%s on %s (%d sequences)" % (
+            what, res["eval_loss"], ", accuracy %.2f%%" % (100.0 * res["eval_acc"]) if "eval_acc" in res else "", path, len(ds.examples)))

@@ -12,7 +12,7 @@
 
 import math
 
-from .kernels import dot, sub
+from . import kernels as k
 from .optim import grad_norm
 
 TYPE_CHECKING = False
@@ -29,21 +29,25 @@ def diagnostics(model: "RNN") -> "Dict[str, Union[float, List[float]]]":
     if n == 0:
         raise ValueError("diagnostics need a forward() and backward() first")
     hs = model.h[H : (n + 1) * H]
-    dh = model.dh[0 : n * H]
-    dr = model.dh_raw[0 : n * H]
+    dh, dr = model.dh, model.dh_raw
     absh = list(map(abs, hs))
     return {
         "mean_abs_h": sum(absh) / len(absh),
         "sat_ratio": sum(1 for a in absh if a > SATURATION) / len(absh),
-        "dh_norm": math.sqrt(dot(dh, dh)),
-        "dh_raw_norm": math.sqrt(dot(dr, dr)),
+        "dh_norm": math.sqrt(k.sumsq(dh, 0, n * H)),
+        "dh_raw_norm": math.sqrt(k.sumsq(dr, 0, n * H)),
         "grad_norm": grad_norm(model.grads),
-        "dh_profile": [math.sqrt(dot(dh[t * H : (t + 1) * H], dh[t * H : (t + 1) * H])) for t in range(n)],
+        "dh_profile": [math.sqrt(k.sumsq(dh, t * H, (t + 1) * H)) for t in range(n)],
     }
 
 
 def update_ratio(before: "List[float]", after: "List[float]") -> float:
     """||after - before|| / ||before|| (0 when before is all zeros)."""
-    d = list(map(sub, after, before))
-    wn = math.sqrt(dot(before, before))
-    return math.sqrt(dot(d, d)) / wn if wn > 0.0 else 0.0
+    n = len(before)
+    d = k.amap2(_sub, after, 0, before, 0, n)
+    wn = math.sqrt(k.sumsq(before, 0, n))
+    return math.sqrt(k.sumsq(d, 0, n)) / wn if wn > 0.0 else 0.0
+
+
+def _sub(a: float, b: float) -> float:
+    return a - b

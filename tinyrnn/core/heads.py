@@ -18,11 +18,14 @@ no ``exp`` ever sees a positive argument.
 
 import math
 
+from . import kernels as k
 from .kernels import log1p
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import List
+
+    from .kernels import Buf
 
 HEADS = ("softmax", "sigmoid", "mse")
 
@@ -43,30 +46,28 @@ def _bce(z: float, y: float) -> float:
     return -z * y + log1p(exp(z))
 
 
-def softmax_row(z: "List[float]", p: "List[float]", lo: int, hi: int) -> float:
+def softmax_row(z: "Buf", p: "Buf", lo: int, hi: int) -> float:
     """Write softmax(z[lo:hi]) into p[lo:hi]; return logsumexp(z[lo:hi]).
 
     Shifted by the row's max: exp never sees a positive argument, and the
     sum is at least 1.
     """
-    zt = z[lo:hi]
-    m = max(zt)
-    e = [exp(v - m) for v in zt]
-    s = sum(e)
-    inv = 1.0 / s
-    p[lo:hi] = [v * inv for v in e]
-    return m + math.log(s)
+    return k.softmax(z, lo, hi - lo, p, lo)
+
+
+def _sqerr(a: float, b: float) -> float:
+    return (a - b) * (a - b)
 
 
 def forward(
     head: str,
-    z: "List[float]",
-    p: "List[float]",
+    z: "Buf",
+    p: "Buf",
     n: int,
     Y: int,
     ids: "List[int]",
-    targets: "List[float]",
-    w: "List[float]",
+    targets: "Buf",
+    w: "Buf",
 ) -> float:
     """Write p[0:n*Y] from z; return sum_t w[t] * loss_t.
 
@@ -82,54 +83,52 @@ def forward(
             if w[t] != 0.0:
                 loss += w[t] * (lse - z[lo + ids[t]])
     elif head == "sigmoid":
-        p[0:nY] = list(map(sigmoid, z[0:nY]))
+        k.amap(sigmoid, z, 0, p, 0, nY)
         for t in range(n):
             if w[t] != 0.0:
                 lo = t * Y
-                loss += w[t] * sum(map(_bce, z[lo : lo + Y], targets[lo : lo + Y]))
+                loss += w[t] * sum(k.amap2(_bce, z, lo, targets, lo, Y))
     else:  # mse
-        p[0:nY] = z[0:nY]
+        k.copy(p, 0, z, 0, nY)
         for t in range(n):
             if w[t] != 0.0:
                 lo = t * Y
-                loss += w[t] * 0.5 * sum([(a - b) * (a - b) for a, b in zip(z[lo : lo + Y], targets[lo : lo + Y])])
+                loss += w[t] * 0.5 * sum(k.amap2(_sqerr, z, lo, targets, lo, Y))
     return loss
 
 
 def backward(
     head: str,
-    p: "List[float]",
-    dz: "List[float]",
+    p: "Buf",
+    dz: "Buf",
     n: int,
     Y: int,
     ids: "List[int]",
-    targets: "List[float]",
-    w: "List[float]",
+    targets: "Buf",
+    w: "Buf",
     unit_weights: bool,
 ) -> None:
     """Write dz[0:n*Y] = w_t * (p_t - target_t) (onehot target for softmax)."""
     nY = n * Y
     if head == "softmax":
-        dz[0:nY] = p[0:nY]
+        k.copy(dz, 0, p, 0, nY)
         for t in range(n):
             dz[t * Y + ids[t]] -= 1.0
     else:  # sigmoid and mse: p - y (p = z for mse)
-        dz[0:nY] = [a - b for a, b in zip(p[0:nY], targets[0:nY])]
+        k.sub(p, 0, targets, 0, dz, 0, nY)
     if not unit_weights:
         for t in range(n):
-            lo = t * Y
-            wt = w[t]
-            dz[lo : lo + Y] = [v * wt for v in dz[lo : lo + Y]]
+            k.scale(dz, t * Y, Y, w[t])
 
 
-def output(head: str, z: "List[float]", y: "List[float]") -> None:
+def output(head: str, z: "Buf", y: "Buf") -> None:
     """y = softmax(z) / sigmoid(z) / z, like the C runtime's NAME_output."""
     if head == "softmax":
         softmax_row(z, y, 0, len(z))
     elif head == "sigmoid":
-        y[0 : len(z)] = list(map(sigmoid, z))
+        k.amap(sigmoid, z, 0, y, 0, len(z))
     else:
-        y[0 : len(z)] = z
+        k.copy(y, 0, z, 0, len(z))
 
 
 __all__ = ["HEADS", "forward", "backward", "output", "sigmoid", "softmax_row"]

@@ -13,6 +13,7 @@ Biases start at 0 for every scheme.
 
 import math
 
+from . import kernels as k
 from .rng import Rng
 
 TYPE_CHECKING = False
@@ -33,7 +34,7 @@ def init_params(model: "RNN", seed: int = 0, scheme: str = "xavier", scale: floa
     for name in ("Wxh", "Whh", "bh", "Why", "by"):
         off, rows, cols = model.layout.groups[name]
         if not cols:
-            P[off : off + rows] = [0.0] * rows
+            k.fill(P, off, rows, 0.0)
             continue
         count = rows * cols
         if scheme == "normal":

@@ -1,56 +1,66 @@
-"""The few primitives the math modules need, chosen per interpreter.
+"""The primitives the math needs, one implementation per interpreter.
 
-CPython runs loops fastest when a builtin drives them (``map`` over a C
-function, ``math.sumprod``); MicroPython lacks some of those builtins, so
-each primitive here has a plain fallback that computes the same value.
-Nothing here allocates buffers that outlive a call.
+This is the only module of the core that knows which interpreter runs it.
+Every primitive works on flat buffers addressed by offset (and stride where
+a column or a time series is read), so a cell or head written on top of it
+never slices, never allocates per call and never asks which Python it is:
+
+    zeros(n)                              a buffer of n zeros (list / array('d'))
+    fill(b, off, n, v)                    b[off:off+n] = v
+    copy(dst, doff, src, soff, n)         dst[doff:doff+n] = src[soff:soff+n]
+    put(b, off, values)                   b[off:off+len(values)] = values (any sequence)
+    rows(P, off, R, C, boff)              handle for  y = W v + b   (W = R x C at P[off], b at P[boff] or none)
+    cols(P, off, R, C)                    handle for  y = W^T v
+    mv(M, v, voff, out, ooff, act, add, aoff, astride)
+                                          out[ooff+i] = act(W_i . v[voff:] + b_i + add[aoff+i*astride])
+    mtv(MT, v, voff, out, ooff, add, aoff)  out[ooff+j] = sum_i W[i,j] v[voff+i] + add[aoff+j]
+    dtanh(h, hoff, d, doff, out, ooff, n) out = (1 - h*h) * d
+    dsigmoid(s, soff, d, doff, out, ooff, n)  out = s * (1 - s) * d   (gates of GRU/LSTM)
+    outer_time(G, goff, R, C, a, aoff, astep, b, boff, bstep, n)
+                                          G[i,j] = sum_t a[aoff+t*astep+i] * b[boff+t*bstep+j]
+    sum_time(G, goff, R, a, aoff, astep, n)  G[goff+i] = sum_t a[aoff+t*astep+i]
+    add_col(G, off, R, C, j, v, voff)     G[off+i*C+j] += v[voff+i]  (one-hot input's gradient)
+    softmax(z, zoff, n, p, poff)          p = softmax(z), returns logsumexp(z)
+    amap(f, src, soff, dst, doff, n)      dst = f(src) elementwise
+    sub / vadd / vmul(a, aoff, b, boff, out, ooff, n)   out = a - b / a + b / a * b
+    scale(b, off, n, c)                   b *= c
+    sumsq(b, lo, hi)                      sum of squares of b[lo:hi]
+    maxabs(b, lo, hi)
+    clamp(b, lo, hi, step, c)             b[k] = min(max(b[k], -c), c) over range(lo, hi, step)
+    sgd / sgd_momentum / adagrad / adam   one optimiser update over range(lo, hi, step)
+
+CPython: every loop is driven by a builtin (``math.sumprod`` or
+``sum(map(mul, ...))``, ``map``, slice assignment, comprehensions), buffers
+are lists, and a matrix handle holds the row (or column) lists sliced out of
+the parameter buffer, the bias appended to each row. MicroPython: buffers are
+``array('d')`` (8 bytes a number instead of ~20 for a list of boxed floats,
+and the same doubles as CPython), every primitive is an indexed loop writing
+into the caller's buffer, and a handle is just the buffer, its offsets and
+one scratch list for the input vector (so each weight read boxes one float
+and each multiply-add allocates two more; nothing else per element).
+
+A handle from ``rows``/``cols`` is a view of ``P`` as it was: on CPython a
+copy of the rows, on MicroPython the live buffer. A caller that keeps
+handles between calls takes ``snapshot(P)`` when it builds them and asks
+``views_valid(P, snap)`` before using them again.
 """
 
 import math
+import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable, List, Optional, Sequence, TypeVar
+    from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence
 
-    T_ = TypeVar("T_")
+    Buf = List[float]
+    Mat = Any
 
+MICROPYTHON = sys.implementation.name == "micropython"
 
-
-def _add(a: float, b: float) -> float:
-    return a + b
-
-
-def _sub(a: float, b: float) -> float:
-    return a - b
-
-
-def _mul(a: float, b: float) -> float:
-    return a * b
-
-
-def _truediv(a: float, b: float) -> float:
-    return a / b
-
-
-try:
-    import operator as _operator
-except ImportError:  # pragma: no cover - some MicroPython builds
-    _operator = None  # type: ignore[assignment]
-
-# CPython's operator functions let map() run a loop without bytecode;
-# MicroPython's operator module has neither add nor mul.
-add: "Callable[[float, float], float]" = getattr(_operator, "add", _add)
-sub: "Callable[[float, float], float]" = getattr(_operator, "sub", _sub)
-mul: "Callable[[float, float], float]" = getattr(_operator, "mul", _mul)
-truediv: "Callable[[float, float], float]" = getattr(_operator, "truediv", _truediv)
-
-
-def _dot_fallback(a: "Sequence[float]", b: "Sequence[float]") -> float:
-    return sum(map(mul, a, b))
-
-
-# dot(a, b) = sum_i a[i] * b[i]; both sequences must have the same length.
-dot: "Callable[[Sequence[float], Sequence[float]], float]" = getattr(math, "sumprod", _dot_fallback)
+tanh = math.tanh
+exp = math.exp
+log = math.log
+sqrt = math.sqrt
 
 
 def _log1p_fallback(x: float) -> float:
@@ -58,78 +68,430 @@ def _log1p_fallback(x: float) -> float:
     u = 1.0 + x
     if u == 1.0:
         return x
-    return math.log(u) * x / (u - 1.0)
+    return log(u) * x / (u - 1.0)
 
 
 log1p: "Callable[[float], float]" = getattr(math, "log1p", _log1p_fallback)
 
 
-try:
-    _getitem = list.__getitem__  # absent on MicroPython
-    HAVE_GETITEM = True
-except AttributeError:
-    HAVE_GETITEM = False
+if not MICROPYTHON:
+    from itertools import repeat
+    from operator import add, mul
 
+    def _dot_fallback(a: "Sequence[float]", b: "Sequence[float]") -> float:
+        s: float = sum(map(mul, a, b))
+        return s
 
-def take(buf: "List[float]", slices: "Sequence[slice]") -> "List[List[float]]":
-    """``[buf[s] for s in slices]``, with the loop in C where possible."""
-    if HAVE_GETITEM:
-        return list(map(buf.__getitem__, slices))
-    return [buf[s] for s in slices]
+    # dot(a, b) = sum_i a[i] * b[i]
+    dot: "Callable[[Sequence[float], Sequence[float]], float]" = getattr(math, "sumprod", _dot_fallback)
 
+    if hasattr(math, "sumprod"):
 
-def repeat_each(items: "Sequence[T_]", k: int) -> "List[T_]":
-    """[a, b] -> [a]*k + [b]*k (lists of numbers or of rows)."""
-    out = []  # type: List[T_]
-    for it in items:
-        out += [it] * k
-    return out
+        def dots(As: "Iterable[Sequence[float]]", Bs: "Iterable[Sequence[float]]") -> "Iterator[float]":
+            """dot(a, b) for each pair, lazily."""
+            return map(dot, As, Bs)
 
+    else:  # 3.9-3.11: the same sums with no Python frame per dot
 
-class _SliceMaker:
-    def __getitem__(self, key: slice) -> slice:
-        return key
+        def dots(As: "Iterable[Sequence[float]]", Bs: "Iterable[Sequence[float]]") -> "Iterator[float]":
+            """dot(a, b) for each pair, lazily."""
+            return map(sum, map(map, repeat(mul), As, Bs))
 
+    def zeros(n: int) -> "Buf":
+        return [0.0] * n
 
-_slice_maker = _SliceMaker()
+    def fill(b: "Buf", off: int, n: int, v: float = 0.0) -> None:
+        b[off : off + n] = [v] * n
 
+    def copy(dst: "Buf", doff: int, src: "Buf", soff: int, n: int) -> None:
+        dst[doff : doff + n] = src[soff : soff + n]
 
-def _make_slice(start: "Optional[int]", stop: "Optional[int]", step: "Optional[int]" = None) -> slice:
-    # subscript syntax still builds a slice where the constructor is missing
-    return _slice_maker[start:stop:step]
+    def put(b: "Buf", off: int, values: "Sequence[float]") -> None:
+        b[off : off + len(values)] = values
 
+    def rows(P: "Buf", off: int, R: int, C: int, boff: int = -1) -> "Mat":
+        rs = [P[k : k + C] for k in range(off, off + R * C, C)]
+        if boff >= 0:
+            for i in range(R):
+                rs[i].append(P[boff + i])
+        return (rs, C, boff >= 0)
 
-try:
-    slice(0, 1)
-    HAVE_SLICE_NEW = True
-except TypeError:  # MicroPython 1.27: "can't create 'slice' instances"
-    HAVE_SLICE_NEW = False
+    def cols(P: "Buf", off: int, R: int, C: int) -> "Mat":
+        end = off + R * C
+        return [P[off + j : end : C] for j in range(C)]
 
-# mkslice(start, stop[, step]) == slice(start, stop, step), on every interpreter.
-mkslice: "Callable[..., slice]" = slice if HAVE_SLICE_NEW else _make_slice
+    def views_valid(P: "Buf", snap: "Optional[Buf]") -> bool:
+        return P == snap  # one C pass; the identical float objects compare by identity
 
+    def snapshot(P: "Buf") -> "Optional[Buf]":
+        return P[:]
 
-def _probe_ext_slice_store() -> bool:
-    probe = [0.0, 0.0]
-    try:
-        probe[0:2:2] = [1.0]
-    except Exception:  # MicroPython: NotImplementedError or TypeError
-        return False
-    return probe[0] == 1.0
+    def mv(
+        M: "Mat",
+        v: "Buf",
+        voff: int,
+        out: "Buf",
+        ooff: int,
+        act: "Optional[Callable[[float], float]]" = None,
+        add_: "Optional[Buf]" = None,
+        aoff: int = 0,
+        astride: int = 1,
+    ) -> None:
+        rs, C, bias = M
+        R = len(rs)
+        x = v[voff : voff + C]
+        if bias:
+            x.append(1.0)
+        pre = dots(rs, repeat(x, R))
+        if add_ is not None:
+            pre = map(add, pre, add_[aoff : aoff + R * astride : astride])
+        if act is not None:
+            pre = map(act, pre)
+        out[ooff : ooff + R] = pre
 
+    def mtv(
+        MT: "Mat", v: "Buf", voff: int, out: "Buf", ooff: int, add_: "Optional[Buf]" = None, aoff: int = 0
+    ) -> None:
+        C = len(MT)
+        pre = dots(MT, repeat(v[voff : voff + len(MT[0])], C))
+        if add_ is not None:
+            pre = map(add, pre, add_[aoff : aoff + C])
+        out[ooff : ooff + C] = pre
 
-HAVE_EXT_SLICE_STORE = _probe_ext_slice_store()
+    def dtanh(h: "Buf", hoff: int, d: "Buf", doff: int, out: "Buf", ooff: int, n: int) -> None:
+        out[ooff : ooff + n] = [(1.0 - a * a) * b for a, b in zip(h[hoff : hoff + n], d[doff : doff + n])]
 
+    def outer_time(
+        G: "Buf", goff: int, R: int, C: int, a: "Buf", aoff: int, astep: int, b: "Buf", boff: int, bstep: int, n: int
+    ) -> None:
+        ea, eb = aoff + n * astep, boff + n * bstep
+        acols = [a[aoff + i : ea : astep] for i in range(R)]
+        bcols = [b[boff + j : eb : bstep] for j in range(C)]
+        G[goff : goff + R * C] = dots([ai for ai in acols for _ in bcols], bcols * R)
 
-def add_strided(buf: "List[float]", start: int, step: int, values: "Sequence[float]") -> None:
-    """``buf[start + k*step] += values[k]`` for every k."""
-    n = len(values)
-    if HAVE_EXT_SLICE_STORE:
-        s = slice(start, start + n * step, step)
-        buf[s] = list(map(add, buf[s], values))
-    else:
+    def sum_time(G: "Buf", goff: int, R: int, a: "Buf", aoff: int, astep: int, n: int) -> None:
+        e = aoff + n * astep
+        G[goff : goff + R] = [sum(a[aoff + i : e : astep]) for i in range(R)]
+
+    def add_col(G: "Buf", off: int, R: int, C: int, j: int, v: "Buf", voff: int) -> None:
+        s = slice(off + j, off + j + R * C, C)
+        G[s] = map(add, G[s], v[voff : voff + R])
+
+    def softmax(z: "Buf", zoff: int, n: int, p: "Buf", poff: int) -> float:
+        # shifted by the max: exp never sees a positive argument, the sum is >= 1
+        zt = z[zoff : zoff + n]
+        m = max(zt)
+        e = [exp(v - m) for v in zt]
+        s = sum(e)
+        inv = 1.0 / s
+        p[poff : poff + n] = [v * inv for v in e]
+        return m + log(s)
+
+    def amap(f: "Callable[[float], float]", src: "Buf", soff: int, dst: "Buf", doff: int, n: int) -> None:
+        dst[doff : doff + n] = map(f, src[soff : soff + n])
+
+    def amap2(
+        f: "Callable[[float, float], float]", a: "Buf", aoff: int, b: "Buf", boff: int, n: int
+    ) -> "List[float]":
+        return list(map(f, a[aoff : aoff + n], b[boff : boff + n]))
+
+    def sub(a: "Buf", aoff: int, b: "Buf", boff: int, out: "Buf", ooff: int, n: int) -> None:
+        out[ooff : ooff + n] = [x - y for x, y in zip(a[aoff : aoff + n], b[boff : boff + n])]
+
+    def vadd(a: "Buf", aoff: int, b: "Buf", boff: int, out: "Buf", ooff: int, n: int) -> None:
+        out[ooff : ooff + n] = map(add, a[aoff : aoff + n], b[boff : boff + n])
+
+    def vmul(a: "Buf", aoff: int, b: "Buf", boff: int, out: "Buf", ooff: int, n: int) -> None:
+        out[ooff : ooff + n] = map(mul, a[aoff : aoff + n], b[boff : boff + n])
+
+    def dsigmoid(s: "Buf", soff: int, d: "Buf", doff: int, out: "Buf", ooff: int, n: int) -> None:
+        out[ooff : ooff + n] = [v * (1.0 - v) * g for v, g in zip(s[soff : soff + n], d[doff : doff + n])]
+
+    def scale(b: "Buf", off: int, n: int, c: float) -> None:
+        b[off : off + n] = [v * c for v in b[off : off + n]]
+
+    def sumsq(b: "Buf", lo: int, hi: int) -> float:
+        s = b[lo:hi]
+        return dot(s, s)
+
+    def maxabs(b: "Buf", lo: int, hi: int) -> float:
+        return max(map(abs, b[lo:hi]))
+
+    def clamp(b: "Buf", lo: int, hi: int, step: int, c: float) -> None:
+        s = slice(lo, hi, step)
+        v = b[s]
+        nc = -c
+        if min(v) >= nc and max(v) <= c:
+            return  # nothing to clip (the common case: two fast passes)
+        b[s] = [nc if g < nc else (c if g > c else g) for g in v]
+
+    def sgd(P: "Buf", G: "Buf", lr: float, lo: int, hi: int, step: int) -> None:
+        s = slice(lo, hi, step)
+        P[s] = [w - lr * g for w, g in zip(P[s], G[s])]
+
+    def sgd_momentum(P: "Buf", G: "Buf", V: "Buf", lr: float, mu: float, lo: int, hi: int) -> None:
+        V[lo:hi] = v = [mu * vi + g for vi, g in zip(V[lo:hi], G[lo:hi])]
+        P[lo:hi] = [w - lr * vi for w, vi in zip(P[lo:hi], v)]
+
+    def adagrad(P: "Buf", G: "Buf", M: "Buf", lr: float, eps: float, lo: int, hi: int, step: int) -> None:
+        s = slice(lo, hi, step)
+        g = G[s]
+        M[s] = m = [mi + gi * gi for mi, gi in zip(M[s], g)]
+        P[s] = [w - lr * gi / sqrt(mi + eps) for w, gi, mi in zip(P[s], g, m)]
+
+    def adam(
+        P: "Buf", G: "Buf", M: "Buf", V: "Buf", b1: float, b2: float, a: float, s: float, eps: float, lo: int, hi: int
+    ) -> None:
+        c1, c2 = 1.0 - b1, 1.0 - b2
+        g = G[lo:hi]
+        M[lo:hi] = m = [b1 * mi + c1 * gi for mi, gi in zip(M[lo:hi], g)]
+        V[lo:hi] = v = [b2 * vi + c2 * gi * gi for vi, gi in zip(V[lo:hi], g)]
+        P[lo:hi] = [w - a * mi / (sqrt(vi * s) + eps) for w, mi, vi in zip(P[lo:hi], m, v)]
+
+else:
+    from array import array
+
+    def zeros(n: int) -> "Buf":
+        return array("d", bytearray(8 * n))  # type: ignore[return-value]  # n zero doubles
+
+    def fill(b: "Buf", off: int, n: int, v: float = 0.0) -> None:
+        for k in range(off, off + n):
+            b[k] = v
+
+    def copy(dst: "Buf", doff: int, src: "Buf", soff: int, n: int) -> None:
         for k in range(n):
-            buf[start + k * step] += values[k]
+            dst[doff + k] = src[soff + k]
+
+    def put(b: "Buf", off: int, values: "Sequence[float]") -> None:
+        k = off
+        for v in values:
+            b[k] = v
+            k += 1
+
+    def rows(P: "Buf", off: int, R: int, C: int, boff: int = -1) -> "Mat":
+        return (P, off, R, C, boff, [0.0] * C)
+
+    def cols(P: "Buf", off: int, R: int, C: int) -> "Mat":
+        return (P, off, R, C, [0.0] * R)
+
+    def views_valid(P: "Buf", snap: "Optional[Buf]") -> bool:
+        return True  # the handles read the live buffer
+
+    def snapshot(P: "Buf") -> "Optional[Buf]":
+        return None
+
+    def dot(a: "Sequence[float]", b: "Sequence[float]") -> float:
+        s = 0.0
+        for k in range(len(a)):
+            s += a[k] * b[k]
+        return s
+
+    def mv(
+        M: "Mat",
+        v: "Buf",
+        voff: int,
+        out: "Buf",
+        ooff: int,
+        act: "Optional[Callable[[float], float]]" = None,
+        add_: "Optional[Buf]" = None,
+        aoff: int = 0,
+        astride: int = 1,
+    ) -> None:
+        P, k, R, C, boff, x = M
+        for j in range(C):  # box the input once; the loop reads it for free
+            x[j] = v[voff + j]
+        for i in range(R):
+            s = P[boff + i] if boff >= 0 else 0.0  # the bias first: one float fewer per row
+            for xj in x:
+                s += P[k] * xj
+                k += 1
+            if add_ is not None:
+                s += add_[aoff + i * astride]
+            out[ooff + i] = s if act is None else act(s)
+
+    def mtv(
+        MT: "Mat", v: "Buf", voff: int, out: "Buf", ooff: int, add_: "Optional[Buf]" = None, aoff: int = 0
+    ) -> None:
+        P, off, R, C, x = MT
+        for i in range(R):
+            x[i] = v[voff + i]
+        for j in range(C):
+            k = off + j
+            s = 0.0
+            for xi in x:
+                s += P[k] * xi
+                k += C
+            if add_ is not None:
+                s += add_[aoff + j]
+            out[ooff + j] = s
+
+    def dtanh(h: "Buf", hoff: int, d: "Buf", doff: int, out: "Buf", ooff: int, n: int) -> None:
+        for k in range(n):
+            a = h[hoff + k]
+            out[ooff + k] = (1.0 - a * a) * d[doff + k]
+
+    def outer_time(
+        G: "Buf", goff: int, R: int, C: int, a: "Buf", aoff: int, astep: int, b: "Buf", boff: int, bstep: int, n: int
+    ) -> None:
+        k = goff
+        for i in range(R):
+            for j in range(C):
+                s = 0.0
+                ka, kb = aoff + i, boff + j
+                for _ in range(n):
+                    s += a[ka] * b[kb]
+                    ka += astep
+                    kb += bstep
+                G[k] = s
+                k += 1
+
+    def sum_time(G: "Buf", goff: int, R: int, a: "Buf", aoff: int, astep: int, n: int) -> None:
+        for i in range(R):
+            s = 0.0
+            ka = aoff + i
+            for _ in range(n):
+                s += a[ka]
+                ka += astep
+            G[goff + i] = s
+
+    def add_col(G: "Buf", off: int, R: int, C: int, j: int, v: "Buf", voff: int) -> None:
+        k = off + j
+        for i in range(R):
+            G[k] += v[voff + i]
+            k += C
+
+    def softmax(z: "Buf", zoff: int, n: int, p: "Buf", poff: int) -> float:
+        m = z[zoff]
+        for k in range(zoff + 1, zoff + n):
+            if z[k] > m:
+                m = z[k]
+        s = 0.0
+        for k in range(n):
+            e = exp(z[zoff + k] - m)
+            p[poff + k] = e
+            s += e
+        inv = 1.0 / s
+        for k in range(poff, poff + n):
+            p[k] = p[k] * inv
+        return m + log(s)
+
+    def amap(f: "Callable[[float], float]", src: "Buf", soff: int, dst: "Buf", doff: int, n: int) -> None:
+        for k in range(n):
+            dst[doff + k] = f(src[soff + k])
+
+    def amap2(
+        f: "Callable[[float, float], float]", a: "Buf", aoff: int, b: "Buf", boff: int, n: int
+    ) -> "List[float]":
+        return [f(a[aoff + k], b[boff + k]) for k in range(n)]
+
+    def sub(a: "Buf", aoff: int, b: "Buf", boff: int, out: "Buf", ooff: int, n: int) -> None:
+        for k in range(n):
+            out[ooff + k] = a[aoff + k] - b[boff + k]
+
+    def vadd(a: "Buf", aoff: int, b: "Buf", boff: int, out: "Buf", ooff: int, n: int) -> None:
+        for k in range(n):
+            out[ooff + k] = a[aoff + k] + b[boff + k]
+
+    def vmul(a: "Buf", aoff: int, b: "Buf", boff: int, out: "Buf", ooff: int, n: int) -> None:
+        for k in range(n):
+            out[ooff + k] = a[aoff + k] * b[boff + k]
+
+    def dsigmoid(s: "Buf", soff: int, d: "Buf", doff: int, out: "Buf", ooff: int, n: int) -> None:
+        for k in range(n):
+            v = s[soff + k]
+            out[ooff + k] = v * (1.0 - v) * d[doff + k]
+
+    def scale(b: "Buf", off: int, n: int, c: float) -> None:
+        for k in range(off, off + n):
+            b[k] = b[k] * c
+
+    def sumsq(b: "Buf", lo: int, hi: int) -> float:
+        s = 0.0
+        for k in range(lo, hi):
+            g = b[k]
+            s += g * g
+        return s
+
+    def maxabs(b: "Buf", lo: int, hi: int) -> float:
+        m = 0.0
+        for k in range(lo, hi):
+            g = abs(b[k])
+            if g > m or g != g:
+                m = g
+        return m
+
+    def clamp(b: "Buf", lo: int, hi: int, step: int, c: float) -> None:
+        nc = -c
+        for k in range(lo, hi, step):
+            g = b[k]
+            if g < nc:
+                b[k] = nc
+            elif g > c:
+                b[k] = c
+
+    def sgd(P: "Buf", G: "Buf", lr: float, lo: int, hi: int, step: int) -> None:
+        for k in range(lo, hi, step):
+            P[k] = P[k] - lr * G[k]
+
+    def sgd_momentum(P: "Buf", G: "Buf", V: "Buf", lr: float, mu: float, lo: int, hi: int) -> None:
+        for k in range(lo, hi):
+            v = mu * V[k] + G[k]
+            V[k] = v
+            P[k] = P[k] - lr * v
+
+    def adagrad(P: "Buf", G: "Buf", M: "Buf", lr: float, eps: float, lo: int, hi: int, step: int) -> None:
+        for k in range(lo, hi, step):
+            g = G[k]
+            m = M[k] + g * g
+            M[k] = m
+            P[k] = P[k] - lr * g / sqrt(m + eps)
+
+    def adam(
+        P: "Buf", G: "Buf", M: "Buf", V: "Buf", b1: float, b2: float, a: float, s: float, eps: float, lo: int, hi: int
+    ) -> None:
+        c1, c2 = 1.0 - b1, 1.0 - b2
+        for k in range(lo, hi):
+            g = G[k]
+            m = b1 * M[k] + c1 * g
+            v = b2 * V[k] + c2 * g * g
+            M[k] = m
+            V[k] = v
+            P[k] = P[k] - a * m / (sqrt(v * s) + eps)
 
 
-__all__ = ["add", "sub", "mul", "truediv", "mkslice", "repeat_each", "dot", "log1p", "take", "add_strided", "TYPE_CHECKING"]
+__all__ = [
+    "MICROPYTHON",
+    "TYPE_CHECKING",
+    "zeros",
+    "fill",
+    "copy",
+    "put",
+    "rows",
+    "cols",
+    "views_valid",
+    "snapshot",
+    "dot",
+    "mv",
+    "mtv",
+    "dtanh",
+    "outer_time",
+    "sum_time",
+    "add_col",
+    "softmax",
+    "amap",
+    "amap2",
+    "sub",
+    "vadd",
+    "vmul",
+    "dsigmoid",
+    "scale",
+    "sumsq",
+    "maxabs",
+    "clamp",
+    "sgd",
+    "sgd_momentum",
+    "adagrad",
+    "adam",
+    "log1p",
+    "tanh",
+]

@@ -6,9 +6,9 @@ Math (t = 0 .. n-1, h[0] the initial state)::
     z[t]   = Why h[t+1] + by                    # Y logits
     p[t]   = head(z[t])                         # see heads.py
 
-Parameters live in one flat list ``params`` (row-major, layout below); the
-gradients in ``grads`` with the same layout. Activations live in flat lists
-allocated once for T steps and indexed explicitly::
+Parameters live in one flat buffer ``params`` (row-major, layout below); the
+gradients in ``grads`` with the same layout. Activations live in flat
+buffers allocated once for T steps and indexed explicitly::
 
     params: Wxh (H*X) | Whh (H*H) | bh (H) | Why (Y*H) | by (Y)
     h      ((T+1)*H)  h[t*H + i]      state t (h[0] initial)
@@ -17,28 +17,27 @@ allocated once for T steps and indexed explicitly::
     dh     (T*H)      dL/dh[t+1] (from the output and from step t+1)
     dh_raw (T*H)      dL/d(pre-activation) = (1 - h[t+1]**2) * dh
 
-Speed: CPython runs a loop fastest when a builtin drives it, so each step is
-a handful of ``map`` calls over ``dot`` (``math.sumprod`` on 3.12+) and the
-weight gradients are dot products *over time* taken after the recurrence.
-Row views of the weight matrices are sliced out of ``params`` once per
-sequence (Python's ``dot`` needs a separate sequence per row); the bias is
-folded in by appending it to each row and a 1.0 to the state vector.
+Every loop is a primitive of ``kernels`` (matrix x vector into a buffer,
+its transpose, weight gradients as sums over time): this module is the
+math only. The training buffers (grads, activations, the copied input) are
+allocated by the first ``forward`` (or the first read of one of them), so
+a model that only runs ``step`` holds just its parameters.
 """
 
 import math
 
 from . import heads
-from .kernels import add_strided, dot, mkslice, repeat_each, take
+from . import kernels as k
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, List, Optional, Sequence, Union
+    from typing import Any, Dict, List, Optional, Sequence, Union
+
+    from .kernels import Buf
 
     Input = Union[Sequence[int], Sequence[Sequence[float]]]
 
 GROUPS = ("Wxh", "Whh", "bh", "Why", "by")
-
-tanh = math.tanh
 
 
 class Layout:
@@ -101,6 +100,21 @@ class RNN:
     a column of Wxh is gathered) or dense vectors of X floats.
     """
 
+    # training buffers, allocated on first use (see _allocate)
+    grads: "Buf"
+    h: "Buf"
+    z: "Buf"
+    p: "Buf"
+    dz: "Buf"
+    dh: "Buf"
+    dh_raw: "Buf"
+    dh0: "Buf"
+    x: "Buf"
+    targets: "Buf"
+    w: "Buf"
+    tokens: "List[int]"
+    ids: "List[int]"
+
     def __init__(self, X: int, H: int, Y: int, T: int, head: str = "softmax") -> None:
         self.X = X = _positive_int("X", X)
         self.H = H = _positive_int("H", H)
@@ -109,68 +123,88 @@ class RNN:
         if head not in heads.HEADS:
             raise ValueError("head must be one of %s, got %r" % (", ".join(heads.HEADS), head))
         self.head = head
-        L = self.layout = Layout(X, H, Y)
-        self.params = [0.0] * L.size
-        self.grads = [0.0] * L.size
-        self._zeros = [0.0] * L.size
-        # activations and their gradients, T steps
-        self.h = [0.0] * ((T + 1) * H)
-        self.z = [0.0] * (T * Y)
-        self.p = [0.0] * (T * Y)
-        self.dz = [0.0] * (T * Y)
-        self.dh = [0.0] * (T * H)
-        self.dh_raw = [0.0] * (T * H)
-        self.dh0 = [0.0] * H  # dL/dh[0], for callers that chain sequences
+        self.layout = Layout(X, H, Y)
+        self.params = k.zeros(self.layout.size)
         # the sequence of the last forward pass
         self.n = 0
         self.dense = False
-        self.tokens = [0] * T
-        self.x = [0.0] * (T * X)
-        self.ids = [0] * T
-        self.targets = [0.0] * (T * Y)
-        self.w = [0.0] * T
         self.unit_weights = True
         self.loss = 0.0
-        # slices of params: rows and columns of each matrix
-        self._whh_rows = [mkslice(L.Whh + i * H, L.Whh + (i + 1) * H) for i in range(H)]
-        self._whh_cols = [mkslice(L.Whh + j, L.Whh + H * H, H) for j in range(H)]
-        self._wxh_rows = [mkslice(L.Wxh + i * X, L.Wxh + (i + 1) * X) for i in range(H)]
-        self._wxh_cols = [mkslice(L.Wxh + k, L.Wxh + H * X, X) for k in range(X)]
-        self._why_rows = [mkslice(L.Why + k * H, L.Why + (k + 1) * H) for k in range(Y)]
-        self._why_cols = [mkslice(L.Why + j, L.Why + Y * H, H) for j in range(H)]
-        self._bh = mkslice(L.bh, L.bh + H)
-        self._by = mkslice(L.by, L.by + Y)
+        self.used = []  # type: List[int]  # token ids of the last backward (their Wxh columns have gradients)
+        self._step_views = None  # type: Optional[tuple[Any, ...]]
+
+    def __getattr__(self, name: str) -> "Any":
+        # only reached for attributes not yet set: the training buffers
+        if name in _TRAINING:
+            self._allocate()
+            return self.__dict__[name]
+        raise AttributeError(name)
+
+    def _allocate(self) -> None:
+        """The buffers forward/backward need, T steps each (once)."""
+        if "grads" in self.__dict__:
+            return
+        X, H, Y, T = self.X, self.H, self.Y, self.T
+        zeros = k.zeros
+        self.grads = zeros(self.layout.size)
+        self.h = zeros((T + 1) * H)
+        self.z = zeros(T * Y)
+        self.p = zeros(T * Y)
+        self.dz = zeros(T * Y)
+        self.dh = zeros(T * H)
+        self.dh_raw = zeros(T * H)
+        self.dh0 = zeros(H)  # dL/dh[0], for callers that chain sequences
+        self.x = zeros(0)  # T*X input floats: allocated by the first dense input
+        self.targets = zeros(T * Y if self.head != "softmax" else 0)  # softmax reads ids instead
+        self.w = zeros(T)
+        self.tokens = [0] * T
+        self.ids = [0] * T
+        self._pre = zeros(H)  # Wxh x[t] of one dense step
 
     # ------------------------------------------------------------------ views
     @property
     def num_params(self) -> int:
         return self.layout.size
 
-    def get(self, name: str, buf: "Optional[List[float]]" = None) -> "Union[List[float], List[List[float]]]":
+    def get(self, name: str, buf: "Optional[Buf]" = None) -> "Union[List[float], List[List[float]]]":
         """A copy of parameter group ``name`` (of ``grads`` if buf is grads) as nested lists."""
         off, rows, cols = self._group(name)
         b = self.params if buf is None else buf
         if not cols:
-            return b[off : off + rows]
-        return [b[off + r * cols : off + (r + 1) * cols] for r in range(rows)]
+            return list(b[off : off + rows])
+        return [list(b[off + r * cols : off + (r + 1) * cols]) for r in range(rows)]
 
     def set(self, name: str, value: "Union[Sequence[float], Sequence[Sequence[float]]]") -> None:
         """Overwrite parameter group ``name`` from nested lists of the right shape."""
         off, rows, cols = self._group(name)
         if not cols:
             vals = _finite_floats(name, value, rows)  # type: ignore[arg-type]
-            self.params[off : off + rows] = vals
+            k.put(self.params, off, vals)
             return
         if len(value) != rows:
             raise ValueError("%s has %d rows, expected %d" % (name, len(value), rows))
         for r in range(rows):
             row = _finite_floats("%s[%d]" % (name, r), value[r], cols)  # type: ignore[arg-type]
-            self.params[off + r * cols : off + (r + 1) * cols] = row
+            k.put(self.params, off + r * cols, row)
 
     def _group(self, name: str) -> "tuple[int, int, int]":
         if name not in self.layout.groups:
             raise ValueError("unknown parameter group %r (groups: %s)" % (name, ", ".join(GROUPS)))
         return self.layout.groups[name]
+
+    def grad_ranges(self) -> "List[tuple[int, int, int]]":
+        """Index ranges (start, stop, step) outside which ``grads`` is zero after backward().
+
+        With token input only the Wxh columns of the tokens seen have
+        gradients; the optimisers whose update of a zero gradient is exactly
+        nothing (SGD without momentum, Adagrad) and ``clip_elementwise``
+        accept these ranges and skip the rest.
+        """
+        L = self.layout
+        if self.dense or self.n == 0:
+            return [(0, L.size, 1)]
+        X = self.X
+        return [(L.Wxh + j, L.Whh, X) for j in self.used] + [(L.Whh, L.size, 1)]
 
     # ---------------------------------------------------------------- inputs
     def _load(
@@ -182,6 +216,7 @@ class RNN:
         last_only: bool,
     ) -> int:
         """Validate one sequence and copy it into the preallocated buffers."""
+        self._allocate()
         X, H, Y, T = self.X, self.H, self.Y, self.T
         self.n = 0  # until the whole sequence is valid, backward() has nothing to use
         n = len(xs)
@@ -192,15 +227,17 @@ class RNN:
         first = xs[0]
         self.dense = not _is_token(first)
         if self.dense:
+            if len(self.x) == 0:
+                self.x = k.zeros(T * X)
             for t in range(n):
                 xt = xs[t]
                 if isinstance(xt, (int, float, str, bytes, dict)):
                     raise ValueError("input[%d] is %r; expected a vector of %d floats (or use token ids throughout)" % (t, xt, X))
                 row = _finite_floats("input[%d]" % t, xt, X)
-                for k, v in enumerate(xt):
+                for j, v in enumerate(xt):
                     if type(v) is not float and isinstance(v, (bool, str, bytes)):
-                        raise ValueError("input[%d][%d] is %r; expected a number" % (t, k, v))
-                self.x[t * X : (t + 1) * X] = row
+                        raise ValueError("input[%d][%d] is %r; expected a number" % (t, j, v))
+                k.put(self.x, t * X, row)
         else:
             for t in range(n):
                 tok = xs[t]
@@ -218,59 +255,43 @@ class RNN:
                 "targets has length %d, expected %d (%s)" % (len(targets), m, "last step only" if last_only else "one per input step")
             )
         first_t = n - m
-        for k in range(m):
-            t = first_t + k
-            tgt = targets[k]
+        for j in range(m):
+            t = first_t + j
+            tgt = targets[j]
             if self.head == "softmax":
                 if not isinstance(tgt, int) or isinstance(tgt, bool) or tgt < 0 or tgt >= Y:
-                    raise ValueError("targets[%d] = %r is not a class id in [0, %d)" % (k, tgt, Y))
+                    raise ValueError("targets[%d] = %r is not a class id in [0, %d)" % (j, tgt, Y))
                 self.ids[t] = tgt
             else:
                 vec = [tgt] if isinstance(tgt, (int, float)) else tgt
-                vals = _finite_floats("targets[%d]" % k, vec, Y)  # type: ignore[arg-type]
+                vals = _finite_floats("targets[%d]" % j, vec, Y)  # type: ignore[arg-type]
                 if self.head == "sigmoid" and (min(vals) < 0.0 or max(vals) > 1.0):
-                    raise ValueError("targets[%d] = %r: sigmoid targets must lie in [0, 1]" % (k, tgt))
-                self.targets[t * Y : (t + 1) * Y] = vals
+                    raise ValueError("targets[%d] = %r: sigmoid targets must lie in [0, 1]" % (j, tgt))
+                k.put(self.targets, t * Y, vals)
         for t in range(first_t):  # steps without a target (many-to-one)
             self.ids[t] = 0
-            self.targets[t * Y : (t + 1) * Y] = self._zeros[0:Y]
+        k.fill(self.targets, 0, min(first_t * Y, len(self.targets)), 0.0)
         # per-step weights
         if weights is None:
-            self.w[0:n] = [0.0] * first_t + [1.0] * m
+            k.fill(self.w, 0, first_t, 0.0)
+            k.fill(self.w, first_t, m, 1.0)
         else:
             w = _finite_floats("weights", weights, n)
             if min(w) < 0.0:
                 raise ValueError("weights[%d] = %r is negative" % (w.index(min(w)), min(w)))
             if last_only and max(w[0:first_t] or [0.0]) != 0.0:
                 raise ValueError("with last_only, weights before the last step must be 0")
-            self.w[0:n] = w
+            k.put(self.w, 0, w)
         self.unit_weights = weights is None and not last_only
         # initial state
-        self.h[0:H] = [0.0] * H if h0 is None else _finite_floats("h0", h0, H)
+        if h0 is None:
+            k.fill(self.h, 0, H, 0.0)
+        else:
+            k.put(self.h, 0, _finite_floats("h0", h0, H))
         self.n = n
         return n
 
     # --------------------------------------------------------------- forward
-    def _hidden_rows(self, dense: bool) -> "List[List[float]]":
-        """Rows of [Wxh | Whh | bh] (dense input) or [Whh | bh] (tokens), one per unit."""
-        P = self.params
-        rows = take(P, self._whh_rows)
-        if dense:
-            rows = [a + b for a, b in zip(take(P, self._wxh_rows), rows)]
-        bh = P[self._bh]
-        for i in range(self.H):
-            rows[i].append(bh[i])
-        return rows
-
-    def _output_rows(self) -> "List[List[float]]":
-        """Rows of [Why | by], one per output."""
-        P = self.params
-        rows = take(P, self._why_rows)
-        by = P[self._by]
-        for k in range(self.Y):
-            rows[k].append(by[k])
-        return rows
-
     def forward(
         self,
         xs: "Input",
@@ -290,32 +311,29 @@ class RNN:
         The loss is ``sum_t w_t * loss_t`` -- a sum over steps, not a mean.
         """
         n = self._load(xs, targets, weights, h0, last_only)
-        H, Y = self.H, self.Y
-        h = self.h
-        X, P, x, tokens, wxh_cols = self.X, self.params, self.x, self.tokens, self._wxh_cols
-        rows = self._hidden_rows(self.dense)
-        state = h[0:H]
-        state.append(1.0)
-        states = []  # h[t+1] + [1.0] for t < n
-        for t in range(n):
-            if self.dense:
-                state = cell(rows, x[t * X : (t + 1) * X] + state, None)
-            else:
-                state = cell(rows, state, P[wxh_cols[tokens[t]]])
-            h[(t + 1) * H : (t + 2) * H] = state
-            state.append(1.0)
-            states.append(state)
-        # logits for every step in one pass: z[t*Y + k] = [Why|by][k] . [h[t+1]|1]
-        reps = []  # type: List[List[float]]
-        for s in states:
-            reps += [s] * Y
-        self.z[0 : n * Y] = list(map(dot, self._output_rows() * n, reps))
-        self.loss = heads.forward(self.head, self.z, self.p, n, Y, self.ids, self.targets, self.w)
+        X, H, Y = self.X, self.H, self.Y
+        P, L, h, z = self.params, self.layout, self.h, self.z
+        Wh = k.rows(P, L.Whh, H, H, L.bh)  # [Whh | bh]
+        Wo = k.rows(P, L.Why, Y, H, L.by)  # [Why | by]
+        mv, tanh = k.mv, k.tanh
+        if self.dense:
+            Wx, x, pre = k.rows(P, L.Wxh, H, X), self.x, self._pre
+            for t in range(n):
+                mv(Wx, x, t * X, pre, 0)
+                mv(Wh, h, t * H, h, (t + 1) * H, tanh, pre, 0, 1)
+                mv(Wo, h, (t + 1) * H, z, t * Y)
+        else:
+            tokens = self.tokens
+            for t in range(n):
+                # h[t+1] = tanh([Whh | bh] [h[t] | 1] + column tokens[t] of Wxh)
+                mv(Wh, h, t * H, h, (t + 1) * H, tanh, P, L.Wxh + tokens[t], X)
+                mv(Wo, h, (t + 1) * H, z, t * Y)
+        self.loss = heads.forward(self.head, z, self.p, n, Y, self.ids, self.targets, self.w)
         return self.loss
 
     # -------------------------------------------------------------- backward
     def backward(self) -> None:
-        """BPTT over the last forward pass: grads = dL/dparams (zeroed first).
+        """BPTT over the last forward pass: grads = dL/dparams.
 
         Uses the weights the forward pass read; do not change ``params``
         between the two calls.
@@ -324,55 +342,59 @@ class RNN:
         if n == 0:
             raise ValueError("backward() needs a forward() first")
         P, G, L = self.params, self.grads, self.layout
-        h, dz, dh, dh_raw = self.h, self.dz, self.dh, self.dh_raw
-        nY, nH = n * Y, n * H
+        h, dz, dh, dh_raw, dnext = self.h, self.dz, self.dh, self.dh_raw, self.dh0
         heads.backward(self.head, self.p, dz, n, Y, self.ids, self.targets, self.w, self.unit_weights)
 
-        # dL/dh[t+1] from the output layer, all steps at once: Why^T dz[t]
-        why_cols = take(P, self._why_cols)
-        dz_rows = take(dz, [mkslice(t * Y, (t + 1) * Y) for t in range(n)])
-        reps = []  # type: List[List[float]]
-        for r in dz_rows:
-            reps += [r] * H
-        d_out = list(map(dot, why_cols * n, reps))
-        hs = h[H : (n + 1) * H]
-        dtanh = [1.0 - v * v for v in hs]  # tanh'(pre) = 1 - h[t+1]**2
-
-        whh_cols = take(P, self._whh_cols)
-        dh_next = [0.0] * H
+        WoT = k.cols(P, L.Why, Y, H)
+        WhT = k.cols(P, L.Whh, H, H)
+        mtv, dtanh = k.mtv, k.dtanh
+        k.fill(dnext, 0, H, 0.0)  # dL/dh[n] from beyond the sequence
         for t in range(n - 1, -1, -1):
-            lo, hi = t * H, (t + 1) * H
-            dh_t = [a + b for a, b in zip(d_out[lo:hi], dh_next)]
-            dh_raw_t = [a * b for a, b in zip(dh_t, dtanh[lo:hi])]
-            dh[lo:hi] = dh_t
-            dh_raw[lo:hi] = dh_raw_t
-            dh_next = list(map(dot, whh_cols, [dh_raw_t] * H))
-        self.dh0[0:H] = dh_next
+            lo = t * H
+            mtv(WoT, dz, t * Y, dh, lo, dnext, 0)  # dh[t] = Why^T dz[t] + dh_next
+            dtanh(h, lo + H, dh, lo, dh_raw, lo, H)  # dh_raw[t] = (1 - h[t+1]^2) dh[t]
+            mtv(WhT, dh_raw, lo, dnext, 0)  # dh_next = Whh^T dh_raw[t]
+        # dnext is now dL/dh[0] (self.dh0)
 
-        # weight gradients as dot products over time
-        G[:] = self._zeros
-        dz_cols = take(dz, [mkslice(k, nY, Y) for k in range(Y)])  # Y series of n
-        dr_cols = take(dh_raw, [mkslice(i, nH, H) for i in range(H)])  # H series of n
-        h_next = take(h, [mkslice(H + j, (n + 1) * H, H) for j in range(H)])  # h[t+1][j]
-        h_prev = take(h, [mkslice(j, nH, H) for j in range(H)])  # h[t][j]
-        G[L.Why : L.Why + Y * H] = list(map(dot, repeat_each(dz_cols, H), h_next * Y))
-        G[L.by : L.by + Y] = list(map(sum, dz_cols))
-        G[L.Whh : L.Whh + H * H] = list(map(dot, repeat_each(dr_cols, H), h_prev * H))
-        G[L.bh : L.bh + H] = list(map(sum, dr_cols))
+        # weight gradients as sums over time
+        k.outer_time(G, L.Why, Y, H, dz, 0, Y, h, H, H, n)  # dWhy = sum_t dz[t] h[t+1]^T
+        k.sum_time(G, L.by, Y, dz, 0, Y, n)
+        k.outer_time(G, L.Whh, H, H, dh_raw, 0, H, h, 0, H, n)  # dWhh = sum_t dh_raw[t] h[t]^T
+        k.sum_time(G, L.bh, H, dh_raw, 0, H, n)
         if self.dense:
-            x_cols = take(self.x, [mkslice(k, n * X, X) for k in range(X)])
-            G[L.Wxh : L.Wxh + H * X] = list(map(dot, repeat_each(dr_cols, X), x_cols * H))
+            k.outer_time(G, L.Wxh, H, X, dh_raw, 0, H, self.x, 0, X, n)
         else:
+            k.fill(G, L.Wxh, H * X, 0.0)
+            tokens, used = self.tokens, self.used
+            del used[:]
             for t in range(n):
-                add_strided(G, L.Wxh + self.tokens[t], X, dh_raw[t * H : (t + 1) * H])
+                j = tokens[t]
+                k.add_col(G, L.Wxh, H, X, j, dh_raw, t * H)
+                if j not in used:
+                    used.append(j)
+            used.sort()
 
     def final_state(self) -> "List[float]":
         """h[n] after the last forward pass (carry it into the next chunk)."""
-        return self.h[self.n * self.H : (self.n + 1) * self.H]
+        return list(self.h[self.n * self.H : (self.n + 1) * self.H])
 
     # ------------------------------------------------------------- inference
     def new_state(self) -> "List[float]":
         return [0.0] * self.H
+
+    def _views(self, dense: bool) -> "tuple[Any, ...]":
+        """(P, snapshot, [Whh|bh], [Why|by], Wxh or None, scratch): step()'s handles, kept while P is unchanged."""
+        P, L = self.params, self.layout
+        v = self._step_views
+        if v is not None and v[0] is P and (v[4] is not None or not dense) and k.views_valid(P, v[1]):
+            return v
+        H = self.H
+        Wh = k.rows(P, L.Whh, H, H, L.bh)
+        Wo = k.rows(P, L.Why, self.Y, H, L.by)
+        Wx = k.rows(P, L.Wxh, H, self.X) if dense else None
+        v = (P, k.snapshot(P), Wh, Wo, Wx, k.zeros(H))
+        self._step_views = v
+        return v
 
     def step(self, state: "List[float]", x: "Union[int, Sequence[float]]", z: "List[float]") -> None:
         """One inference step, no BPTT storage: state <- h', z <- logits.
@@ -381,36 +403,28 @@ class RNN:
         floats) are the caller's buffers, updated in place -- the shape of
         the C runtime's ``NAME_step``.
         """
-        H, Y = self.H, self.Y
-        if len(state) != H or len(z) != Y:
-            raise ValueError("state must hold %d floats and z %d floats" % (H, Y))
-        s = state[0:H]
-        s.append(1.0)
+        H, X = self.H, self.X
+        if len(state) != H or len(z) != self.Y:
+            raise ValueError("state must hold %d floats and z %d floats" % (H, self.Y))
         if isinstance(x, int):
-            if isinstance(x, bool) or x < 0 or x >= self.X:
-                raise ValueError("token %r is outside the vocabulary [0, %d)" % (x, self.X))
-            s = cell(self._hidden_rows(False), s, self.params[self._wxh_cols[x]])
+            if isinstance(x, bool) or x < 0 or x >= X:
+                raise ValueError("token %r is outside the vocabulary [0, %d)" % (x, X))
+            v = self._views(False)
+            k.mv(v[2], state, 0, state, 0, k.tanh, self.params, self.layout.Wxh + x, X)
         else:
-            s = cell(self._hidden_rows(True), _finite_floats("x", x, self.X) + s, None)
-        state[0:H] = s
-        s.append(1.0)
-        z[0:Y] = list(map(dot, self._output_rows(), [s] * Y))
+            xv = _finite_floats("x", x, X)
+            v = self._views(True)
+            pre = v[5]
+            k.mv(v[4], xv, 0, pre, 0)  # Wxh x
+            k.mv(v[2], state, 0, state, 0, k.tanh, pre, 0, 1)
+        k.mv(v[3], state, 0, z, 0)
 
     def output(self, z: "List[float]", y: "List[float]") -> None:
         """y = softmax / sigmoid / identity of the logits z."""
         heads.output(self.head, z, y)
 
 
-def cell(rows: "List[List[float]]", v: "List[float]", col: "Optional[List[float]]") -> "List[float]":
-    """One recurrence step: tanh(rows . v [+ col]).
-
-    ``rows`` from ``RNN._hidden_rows``; ``v`` is h[t] + [1.0] (tokens, with
-    ``col`` the gathered Wxh column) or x[t] + h[t] + [1.0] (dense, col None).
-    """
-    pre = map(dot, rows, [v] * len(rows))
-    if col is None:
-        return list(map(tanh, pre))
-    return [tanh(a + c) for a, c in zip(pre, col)]
+_TRAINING = ("grads", "h", "z", "p", "dz", "dh", "dh_raw", "dh0", "x", "targets", "w", "tokens", "ids", "_pre")
 
 
 def argmax(z: "Sequence[float]") -> int:

@@ -11,13 +11,16 @@ and updates ``params`` in place from ``grads``::
 
 import math
 
-from .kernels import dot
+from . import kernels as k
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, List, Union
+    from typing import Dict, List, Optional, Union
+
+    from .kernels import Buf
 
     State = Dict[str, Union[int, float, str, List[float]]]
+    Ranges = Optional[List[tuple[int, int, int]]]
 
 sqrt = math.sqrt
 
@@ -39,15 +42,24 @@ class Optimizer:
         self.lr = _check_lr(lr)
         self.t = 0
 
-    def step(self, params: "List[float]", grads: "List[float]") -> None:
+    def step(self, params: "Buf", grads: "Buf", ranges: "Ranges" = None) -> None:
+        """Update ``params`` in place from ``grads``.
+
+        ``ranges`` (``RNN.grad_ranges()``): (start, stop, step) index ranges
+        outside which ``grads`` is zero. SGD without momentum and Adagrad
+        then skip the rest -- their update of a zero gradient is exactly
+        nothing; SGD with momentum and Adam ignore it (their state moves
+        even with a zero gradient).
+        """
         raise NotImplementedError
 
-    def _check(self, params: "List[float]", grads: "List[float]") -> None:
+    def _begin(self, params: "Buf", grads: "Buf") -> None:
         if len(params) != self.size or len(grads) != self.size:
             raise ValueError(
                 "%s optimiser was made for %d parameters, got params of %d and grads of %d"
                 % (self.name, self.size, len(params), len(grads))
             )
+        self.t += 1
 
     def state_dict(self) -> "State":
         d = {"name": self.name, "lr": self.lr, "t": self.t}  # type: State
@@ -62,7 +74,7 @@ class Optimizer:
             v = d.get(b)
             if not isinstance(v, list) or len(v) != self.size:
                 raise ValueError("optimiser state %r must be a list of %d floats" % (b, self.size))
-            getattr(self, b)[:] = [float(x) for x in v]
+            k.put(getattr(self, b), 0, [float(x) for x in v])
         t = d.get("t")
         if not isinstance(t, int) or t < 0:
             raise ValueError("optimiser state 't' must be a non-negative integer")
@@ -78,18 +90,15 @@ class SGD(Optimizer):
         if not 0.0 <= momentum < 1.0:
             raise ValueError("momentum must be in [0, 1), got %r" % (momentum,))
         self.momentum = momentum
-        self.v = [0.0] * size
+        self.v = k.zeros(size)
 
-    def step(self, params: "List[float]", grads: "List[float]") -> None:
-        self._check(params, grads)
-        self.t += 1
-        lr, mu = self.lr, self.momentum
-        if mu == 0.0:
-            params[:] = [w - lr * g for w, g in zip(params, grads)]
+    def step(self, params: "Buf", grads: "Buf", ranges: "Ranges" = None) -> None:
+        self._begin(params, grads)
+        if self.momentum == 0.0:
+            for lo, hi, st in ranges or [(0, self.size, 1)]:
+                k.sgd(params, grads, self.lr, lo, hi, st)
             return
-        v = self.v
-        v[:] = [mu * vi + g for vi, g in zip(v, grads)]
-        params[:] = [w - lr * vi for w, vi in zip(params, v)]
+        k.sgd_momentum(params, grads, self.v, self.lr, self.momentum, 0, self.size)
 
 
 class Adagrad(Optimizer):
@@ -99,14 +108,12 @@ class Adagrad(Optimizer):
     def __init__(self, size: int, lr: float = 0.1, eps: float = 1e-8) -> None:
         Optimizer.__init__(self, size, lr)
         self.eps = eps
-        self.mem = [0.0] * size
+        self.mem = k.zeros(size)
 
-    def step(self, params: "List[float]", grads: "List[float]") -> None:
-        self._check(params, grads)
-        self.t += 1
-        lr, eps, mem = self.lr, self.eps, self.mem
-        mem[:] = [m + g * g for m, g in zip(mem, grads)]
-        params[:] = [w - lr * g / sqrt(m + eps) for w, g, m in zip(params, grads, mem)]
+    def step(self, params: "Buf", grads: "Buf", ranges: "Ranges" = None) -> None:
+        self._begin(params, grads)
+        for lo, hi, st in ranges or [(0, self.size, 1)]:
+            k.adagrad(params, grads, self.mem, self.lr, self.eps, lo, hi, st)
 
 
 class Adam(Optimizer):
@@ -118,20 +125,15 @@ class Adam(Optimizer):
         if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
             raise ValueError("beta1 and beta2 must be in [0, 1)")
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.m = [0.0] * size
-        self.v = [0.0] * size
+        self.m = k.zeros(size)
+        self.v = k.zeros(size)
 
-    def step(self, params: "List[float]", grads: "List[float]") -> None:
-        self._check(params, grads)
-        self.t += 1
-        b1, b2, eps = self.beta1, self.beta2, self.eps
-        c1, c2 = 1.0 - b1, 1.0 - b2
-        m, v = self.m, self.v
-        m[:] = [b1 * mi + c1 * g for mi, g in zip(m, grads)]
-        v[:] = [b2 * vi + c2 * g * g for vi, g in zip(v, grads)]
+    def step(self, params: "Buf", grads: "Buf", ranges: "Ranges" = None) -> None:
+        self._begin(params, grads)
+        b1, b2 = self.beta1, self.beta2
         a = self.lr / (1.0 - b1**self.t)
         s = 1.0 / (1.0 - b2**self.t)
-        params[:] = [w - a * mi / (sqrt(vi * s) + eps) for w, mi, vi in zip(params, m, v)]
+        k.adam(params, grads, self.m, self.v, b1, b2, a, s, self.eps, 0, self.size)
 
 
 OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "adam": Adam}  # type: Dict[str, type[Optimizer]]
@@ -143,29 +145,31 @@ def make_optimizer(name: str, size: int, lr: float) -> Optimizer:
     return OPTIMIZERS[name](size, lr)
 
 
-def grad_norm(grads: "List[float]") -> float:
+def grad_norm(grads: "Buf") -> float:
     """Global L2 norm of the gradient buffer (no overflow for huge finite values)."""
-    norm = sqrt(dot(grads, grads))
+    n = len(grads)
+    norm = sqrt(k.sumsq(grads, 0, n))
     if norm == math.inf:
-        big = max(map(abs, grads))
+        big = k.maxabs(grads, 0, n)
         if math.isfinite(big):  # the squares overflowed, not the values
             inv = 1.0 / big
             scaled = [g * inv for g in grads]
-            norm = big * sqrt(dot(scaled, scaled))
+            norm = big * sqrt(k.sumsq(scaled, 0, n))
     return norm
 
 
-def clip_elementwise(grads: "List[float]", c: float) -> None:
-    """grads[i] = min(max(grads[i], -c), c), in place (min-char-rnn's np.clip)."""
+def clip_elementwise(grads: "Buf", c: float, ranges: "Ranges" = None) -> None:
+    """grads[i] = min(max(grads[i], -c), c), in place (min-char-rnn's np.clip).
+
+    ``ranges``: as for ``Optimizer.step`` (a zero is never clipped).
+    """
     if not c > 0:
         raise ValueError("clip value must be positive, got %r" % (c,))
-    lo, hi = -c, c
-    if min(grads) >= lo and max(grads) <= hi:
-        return  # nothing to clip (the common case: two fast passes)
-    grads[:] = [lo if g < lo else (hi if g > hi else g) for g in grads]
+    for lo, hi, st in ranges or [(0, len(grads), 1)]:
+        k.clamp(grads, lo, hi, st, c)
 
 
-def clip_global_norm(grads: "List[float]", max_norm: float) -> float:
+def clip_global_norm(grads: "Buf", max_norm: float) -> float:
     """Scale grads so their global norm is at most max_norm; return the norm before.
 
     A non-finite norm is returned unchanged and the gradients are left alone:
@@ -176,6 +180,5 @@ def clip_global_norm(grads: "List[float]", max_norm: float) -> float:
         raise ValueError("max_norm must be positive, got %r" % (max_norm,))
     norm = grad_norm(grads)
     if math.isfinite(norm) and norm > max_norm:
-        scale = max_norm / norm
-        grads[:] = [g * scale for g in grads]
+        k.scale(grads, 0, len(grads), max_norm / norm)
     return norm

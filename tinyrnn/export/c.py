@@ -38,6 +38,24 @@ never as string or character literals; the only text from outside that
 reaches the header (the source file name, metric names) goes into comments
 after reduction to a safe ASCII subset that cannot end a comment.
 
+Input normalisation (``tinyrnn train --normalize``): *channel* z-scoring is
+folded into the first layer, so ``NAME_step`` takes RAW inputs:
+``Wxh' = Wxh / std`` (column j divided by std[j]) and
+``bh' = bh - Wxh' mean``. Then ``Wxh' x + bh' = Wxh ((x - mean) / std) + bh``
+exactly in real arithmetic; the header differs from the Python model only by
+rounding Wxh' and bh' to float32 and by the float32 sums -- the same kind of
+error as every other weight. (When |mean| is much larger than std the two
+terms cancel and that rounding error grows by about |mean| / std.) The
+weights hash covers the folded numbers. *series* z-scoring needs the whole
+series, which a one-step-per-call runtime does not have: the header gives
+``NAME_normalize_series(xs, n)`` to z-score a buffered series (n steps of
+NAME_X_S floats, in place, float32) before stepping through it.
+
+Class names (``classes`` in the checkpoint) become ``NAME_label(k)``: a
+table of C string literals in which every byte outside printable ASCII, and
+backslash, double quote, ``?`` (trigraphs), ``*`` and ``/`` (comments), is an octal
+escape -- no label can end the literal or open or close a comment.
+
 AVR: define ``NAME_USE_PROGMEM`` (or export with ``progmem=True``, which
 turns it on whenever ``__AVR__`` is defined) to keep the weights and the
 vocabulary in flash, read with ``pgm_read_float`` / ``pgm_read_dword``.
@@ -173,10 +191,13 @@ def header(
     progmem: bool = False,
     source: "Optional[str]" = None,
     filename: "Optional[str]" = None,
+    classes: "Optional[Sequence[str]]" = None,
+    normalize: "Optional[Dict[str, Any]]" = None,
 ) -> str:
     """The C99 header for ``model`` (see the module docstring); ``filename`` (default
     ``NAME.h``) is the name the header gives itself in its first line."""
     N = check_name(name)
+    model = fold_normalization(model, normalize, input_kind)
     X, H, Y = model.X, model.H, model.Y
     for d, size in (("X", X), ("H", H), ("Y", Y)):
         if size > MAX_DIM:
@@ -303,6 +324,8 @@ def header(
     o.append("")
     o.append(_RUNTIME.replace("HEADCODE", _OUTPUT[model.head]).replace("NAME", N))
     o.append(runtime_extras(N, model.head, cps is not None))
+    o.extend(normalize_block(N, normalize))
+    o.extend(labels_block(N, classes, model))
     o.append("#endif /* TINYRNN_%s_H */" % G)
     return "\n".join(o) + "\n"
 
@@ -517,6 +540,112 @@ NAME_API_ int NAME_sample(const float *z, float temperature, uint64_t *rng)
 """
 
 
+def fold_normalization(model: RNN, normalize: "Optional[Dict[str, Any]]", input_kind: str) -> RNN:
+    """``model`` itself, or for channel normalisation a copy taking raw inputs: Wxh' = Wxh / std, bh' = bh - Wxh' mean."""
+    if not normalize or normalize.get("mode") != "channel":
+        return model
+    if input_kind != "dense":
+        raise ExportError("input normalisation needs dense input, the model has %s input" % input_kind)
+    mean, std = normalize["mean"], normalize["std"]
+    X, H, L = model.X, model.H, model.layout
+    if len(mean) != X or len(std) != X or not all(math.isfinite(v) for v in mean) or not all(math.isfinite(v) and v > 0 for v in std):
+        raise ExportError("normalisation needs %d finite means and %d positive finite standard deviations" % (X, X))
+    m = RNN(X, H, model.Y, model.T, model.head)
+    P = m.params
+    P[:] = model.params
+    for i in range(H):
+        row = L.Wxh + i * X
+        shift = 0.0
+        for j in range(X):
+            P[row + j] = model.params[row + j] / std[j]
+            shift += P[row + j] * mean[j]
+        P[L.bh + i] = model.params[L.bh + i] - shift
+    return m
+
+
+def normalize_block(N: str, normalize: "Optional[Dict[str, Any]]") -> "List[str]":
+    """#defines saying how inputs are scaled, and NAME_normalize_series for per-series z-scoring."""
+    mode = (normalize or {}).get("mode", "none")
+    if mode == "none":
+        return []
+    out = ['#define %s_NORMALIZE "%s" /* %s */' % (N, mode, {
+        "channel": "per-channel z-score folded into Wxh and bh: feed raw inputs",
+        "series": "call NAME_normalize_series on each buffered series first".replace("NAME", N),
+    }[mode])]
+    if mode == "series":
+        out.append(_NORMALIZE_SERIES.replace("NAME", N))
+    return out
+
+
+_NORMALIZE_SERIES = """/* z-score each channel of a buffered series in place (as tinyrnn train
+   --normalize series did): xs holds n steps of NAME_X_S floats, step t at
+   xs[t * NAME_X_S]. A constant channel is only centred. Float32 sums: agrees
+   with the float64 training-time normalisation to about 1e-6 relative. */
+NAME_API_ void NAME_normalize_series(float *xs, long n)
+{
+    long t;
+    int j;
+    if (n < 1) return;
+    for (j = 0; j < NAME_X_S; ++j) {
+        float mean = 0.0f, var = 0.0f, sd;
+        for (t = 0; t < n; ++t) mean += xs[t * NAME_X_S + j];
+        mean /= (float)n;
+        for (t = 0; t < n; ++t) {
+            float d = xs[t * NAME_X_S + j] - mean;
+            var += d * d;
+        }
+        sd = sqrtf(var / (float)n);
+        if (!(sd > 1e-12f * (fabsf(mean) > 1.0f ? fabsf(mean) : 1.0f))) sd = 1.0f;
+        for (t = 0; t < n; ++t) xs[t * NAME_X_S + j] = (xs[t * NAME_X_S + j] - mean) / sd;
+    }
+}
+"""
+
+MAX_LABEL_BYTES = 63
+
+
+def c_string(text: str) -> str:
+    """A C string literal for ``text`` (UTF-8): printable ASCII as is, except backslash, double quote, question mark, * and /; every other byte a 3-digit octal escape."""
+    out = []
+    for b in text.encode("utf-8"):
+        c = chr(b)
+        out.append(c if 0x20 <= b < 0x7F and c not in '\\"?*/' else "\\%03o" % b)
+    return '"' + "".join(out) + '"'
+
+
+def labels_block(N: str, classes: "Optional[Sequence[str]]", model: RNN) -> "List[str]":
+    """NAME_labels (escaped C strings, in flash with NAME_USE_PROGMEM) and NAME_label(k); nothing without class names."""
+    if classes is None:
+        return []
+    if model.head != "softmax" or len(classes) != model.Y:
+        raise ExportError("%d class names for a %s head with Y = %d" % (len(classes), model.head, model.Y))
+    width = 1
+    for k, c in enumerate(classes):
+        if not isinstance(c, str) or not c:
+            raise ExportError("class name %d is not a non-empty string" % k)
+        n = len(c.encode("utf-8"))
+        if n > MAX_LABEL_BYTES:
+            raise ExportError("class name %d is %d bytes of UTF-8, longer than %d" % (k, n, MAX_LABEL_BYTES))
+        width = max(width, n + 1)
+    out = ["#define %s_HAS_LABELS 1" % N, "#define %s_LABEL_BYTES %d /* longest class name + 1 */" % (N, width),
+           "/* class names, UTF-8: class k is %s_labels[k] */" % N,
+           "static const char %s_labels[%d][%d] %s_FLASH_ = {" % (N, model.Y, width, N)]
+    out += ["    %s," % c_string(c) for c in classes]
+    out.append("};")
+    out.append(_LABEL.replace("NAME", N))
+    return out
+
+
+_LABEL = """/* Name of class k (NUL-terminated UTF-8), or 0 if k is out of range. With
+   NAME_USE_PROGMEM the string is in flash: read it with strcpy_P / pgm_read_byte. */
+NAME_API_ const char *NAME_label(int k)
+{
+    if (k < 0 || k >= NAME_Y_S) return (const char *)0;
+    return NAME_labels[k];
+}
+"""
+
+
 def header_from_checkpoint(
     ckpt: "Any", name: str = "model", progmem: bool = False, source: "Optional[str]" = None, filename: "Optional[str]" = None
 ) -> str:
@@ -531,4 +660,6 @@ def header_from_checkpoint(
         progmem=progmem,
         source=source,
         filename=filename,
+        classes=getattr(ckpt, "classes", None),
+        normalize=getattr(ckpt, "normalize", None),
     )

@@ -15,11 +15,18 @@ Format (version 1)::
       "rng_state": 123 or null,           # Rng.state, to resume the stream
       "config": {...},                    # training options, free-form
       "metrics": {...},                   # last metrics, free-form
-      "train_state": {...} or null        # optional: position in the data and carried
+      "train_state": {...} or null,       # optional: position in the data and carried
                                           # hidden state, so a resumed run is bit-identical
+      "classes": ["walk", "run"] or null, # optional: class names, class id k is classes[k]
+      "normalize": {...} or null,         # optional: input normalisation the model expects:
+                                          # {"mode": "channel", "mean": [X], "std": [X]}
+                                          # or {"mode": "series"} (see workflow/series.py)
       "export": {"calibration": {...}}    # optional: what `tinyrnn calibrate` measured for
                                           # the integer export (absent in older files)
     }
+
+``classes`` and ``normalize`` were added later; a checkpoint without them
+loads as before (no class names, raw inputs).
 
 Floats are written with ``repr`` (shortest string that round-trips), so a
 loaded model is bit-identical to the saved one. Files larger than
@@ -76,6 +83,8 @@ class Checkpoint:
         self.metrics = metrics if metrics is not None else {}
         self.train_state = train_state
         self.export = export if export is not None else {}
+        self.classes = None  # type: Optional[List[str]]
+        self.normalize = None  # type: Optional[Dict[str, Any]]
 
     def to_json(self) -> "Dict[str, Any]":
         m = self.model
@@ -94,6 +103,8 @@ class Checkpoint:
             "config": self.config,
             "metrics": self.metrics,
             "train_state": self.train_state,
+            "classes": self.classes,
+            "normalize": self.normalize,
         }  # type: Dict[str, Any]
         if self.export:
             d["export"] = self.export
@@ -248,4 +259,38 @@ def from_json(d: "Any", path: str = "<checkpoint>") -> Checkpoint:
     export = d.get("export", {})
     if not isinstance(export, dict):
         raise CheckpointError("%s: field 'export' must be an object" % path)
-    return Checkpoint(model, input_kind, vocab, step, optimizer, rng_state, config, metrics, train_state, export)
+    ck = Checkpoint(model, input_kind, vocab, step, optimizer, rng_state, config, metrics, train_state, export)
+    ck.classes = _check_classes(path, d.get("classes"), Y, model.head)
+    ck.normalize = _check_normalize(path, d.get("normalize"), X, input_kind)
+    return ck
+
+
+def _check_classes(path: str, classes: "Any", Y: int, head: str) -> "Optional[List[str]]":
+    """null, or Y distinct non-empty strings for a softmax head."""
+    if classes is None:
+        return None
+    if not isinstance(classes, list) or not all(isinstance(c, str) and c for c in classes):
+        raise CheckpointError("%s: field 'classes' must be a list of non-empty strings or null" % path)
+    if head != "softmax" or len(classes) != Y:
+        raise CheckpointError("%s: field 'classes' has %d names, expected dims.Y = %d for a softmax head" % (path, len(classes), Y))
+    if len(set(classes)) != len(classes):
+        raise CheckpointError("%s: field 'classes' has duplicate names" % path)
+    return list(classes)
+
+
+def _check_normalize(path: str, norm: "Any", X: int, input_kind: str) -> "Optional[Dict[str, Any]]":
+    """null, {"mode": "series"} or {"mode": "channel", "mean": X numbers, "std": X positive numbers}."""
+    if norm is None:
+        return None
+    if not isinstance(norm, dict) or norm.get("mode") not in ("channel", "series") or input_kind != "dense":
+        raise CheckpointError("%s: field 'normalize' must be null, or mode 'channel' or 'series' for dense input" % path)
+    if norm["mode"] == "series":
+        return {"mode": "series"}
+    for key in ("mean", "std"):
+        v = norm.get(key)
+        if not isinstance(v, list) or len(v) != X:
+            raise CheckpointError("%s: field 'normalize.%s' must be a list of dims.X = %d numbers" % (path, key, X))
+        for i, u in enumerate(v):
+            if isinstance(u, bool) or not isinstance(u, (int, float)) or not math.isfinite(u) or (key == "std" and u <= 0):
+                raise CheckpointError("%s: field 'normalize.%s[%d]' = %r is not a %sfinite number" % (path, key, i, u, "positive " if key == "std" else ""))
+    return {"mode": "channel", "mean": [float(u) for u in norm["mean"]], "std": [float(u) for u in norm["std"]]}

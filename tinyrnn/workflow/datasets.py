@@ -162,6 +162,7 @@ class SeqDataset:
         self.integral = integral  # every target a single non-negative integer
         self.unit = unit  # every target value in [0, 1]
         self.max_len = max(len(e.xs) for e in examples)
+        self.classes = None  # type: Optional[List[str]]  # class names (series files), class id k is classes[k]
 
     def guess_head(self) -> str:
         """sigmoid when every target value is in [0, 1], else mse (softmax only on request)."""

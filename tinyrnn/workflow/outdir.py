@@ -19,7 +19,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional
 
-OUTPUTS = ("model.json", "metrics.jsonl", "report.svg")
+OUTPUTS = ("model.json", "best.json", "metrics.jsonl", "report.svg")
 METRICS_MAX_BYTES = 256 * 1024 * 1024
 
 
@@ -99,8 +99,11 @@ def check_saved_config(cfg: "Dict[str, Any]", path: str, defaults: "Dict[str, An
             raise FileError("%s: field 'config.%s' is missing; cannot resume" % (path, k))
     for k, v in defaults.items():
         cfg.setdefault(k, v)
-    if cfg["format"] not in ("text", "seq"):
-        raise FileError("%s: field 'config.format' = %s is not \"text\" or \"seq\"" % (path, json.dumps(cfg["format"])[:40]))
+    if cfg["format"] not in ("text", "seq", "ts", "csv"):
+        raise FileError("%s: field 'config.format' = %s is not \"text\", \"seq\", \"ts\" or \"csv\"" % (path, json.dumps(cfg["format"])[:40]))
+    for k in ("missing", "label_column", "series_column", "eval_file"):
+        if cfg.get(k) is not None and not isinstance(cfg[k], str):
+            raise FileError("%s: field 'config.%s' must be a string or null" % (path, k))
     if cfg.get("data") is not None and not isinstance(cfg["data"], str):
         raise FileError("%s: field 'config.data' must be a file name or null" % path)
     if not isinstance(cfg["data_sha256"], str):

@@ -16,7 +16,7 @@ from ..core.model import RNN
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Optional, Sequence, Tuple
+    from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 WIDTHS = {"int8": (127, 0), "int16": (32767, 8)}  # weight limit, product shift P
 MAX_CALIBRATION_STEPS = 200000
@@ -259,8 +259,8 @@ def bundled_corpus() -> str:
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "shakespeare.txt")
 
 
-def calibrate_file(ckpt: "Any", path: str) -> "Dict[str, Any]":
-    """Calibrate ``ckpt``'s model on a text file (char models) or a sequence file."""
+def calibrate_file(ckpt: "Any", path: str, read: "Optional[Callable[[str], List[Any]]]" = None) -> "Dict[str, Any]":
+    """Calibrate ``ckpt``'s model on a text file (char models) or on the sequences ``read(path)`` returns."""
     import os
 
     from .datasets import Vocab, is_sequence_file, read_sequences, read_text
@@ -271,16 +271,18 @@ def calibrate_file(ckpt: "Any", path: str) -> "Dict[str, Any]":
         return calibrate(m, [ids], os.path.basename(path), True)
     if ckpt.vocab is not None:
         raise QuantError("%s is a sequence file but the checkpoint is a character model" % path)
+    if read is not None:
+        return calibrate(m, read(path), os.path.basename(path), False)
     ds = read_sequences(path, m.X if ckpt.input_kind == "token" else None)
     if ds.input_kind != ckpt.input_kind or ds.X != m.X:
         raise QuantError("%s: %s inputs of %d values, the model takes %s inputs of %d" % (path, ds.input_kind, ds.X, ckpt.input_kind, m.X))
     return calibrate(m, [e.xs for e in ds.examples], os.path.basename(path), False)
 
 
-def calibration_of(ckpt: "Any", path: "Optional[str]" = None) -> "Tuple[Dict[str, Any], str]":
+def calibration_of(ckpt: "Any", path: "Optional[str]" = None, read: "Optional[Callable[[str], List[Any]]]" = None) -> "Tuple[Dict[str, Any], str]":
     """(calibration, where it came from): ``path`` if given, else the checkpoint's stored one, else its training data."""
     if path is not None:
-        return calibrate_file(ckpt, path), "calibrated on %s" % path
+        return calibrate_file(ckpt, path, read), "calibrated on %s" % path
     stored = ckpt.export.get("calibration") if isinstance(ckpt.export, dict) else None
     if stored is not None:
         return check_calibration(stored, "field 'export.calibration'"), "stored calibration"
@@ -290,12 +292,14 @@ def calibration_of(ckpt: "Any", path: "Optional[str]" = None) -> "Tuple[Dict[str
     if not isinstance(data, str):
         raise QuantError("no calibration: the checkpoint stores none and names no training data; run tinyrnn calibrate CKPT FILE")
     try:
-        return calibrate_file(ckpt, data), "calibrated on the training data %s" % data
+        return calibrate_file(ckpt, data, read), "calibrated on the training data %s" % data
     except OSError as e:
         raise QuantError("no calibration: the training data %s cannot be read (%s); run tinyrnn calibrate CKPT FILE" % (data, e.strerror or e))
 
 
-def quantize_checkpoint(ckpt: "Any", width: str, path: "Optional[str]" = None) -> "Tuple[Q.QModel, Dict[str, Any], str]":
-    """The integer model of a checkpoint, its calibration and where that came from."""
-    cal, where = calibration_of(ckpt, path)
+def quantize_checkpoint(
+    ckpt: "Any", width: str, path: "Optional[str]" = None, read: "Optional[Callable[[str], List[Any]]]" = None
+) -> "Tuple[Q.QModel, Dict[str, Any], str]":
+    """The integer model of a checkpoint, its calibration and where that came from (``read``: see calibrate_file)."""
+    cal, where = calibration_of(ckpt, path, read)
     return quantize(ckpt.model, ckpt.input_kind, width, cal), cal, where

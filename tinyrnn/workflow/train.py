@@ -38,7 +38,7 @@ from ..core.rng import Rng
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Optional, Tuple
+    from typing import Any, Dict, List, Optional, Set, Tuple
 
     from .datasets import SeqDataset, SeqExample
 
@@ -63,6 +63,8 @@ DEFAULTS = {
     "seed": 1,
     "init": "xavier",
     "init_scale": 1.0,
+    "patience": None,
+    "normalize": "none",
 }  # type: Dict[str, Any]
 
 CLIP_MODES = ("norm", "value", "none")
@@ -78,8 +80,11 @@ def check_config(cfg: "Dict[str, Any]") -> None:
 
     for name in ("hidden", "seq_length", "steps", "log_every", "eval_every", "checkpoint_every", "eval_max"):
         positive_int(name)
-    if cfg.get("epochs") is not None:
-        positive_int("epochs")
+    for name in ("epochs", "patience"):
+        if cfg.get(name) is not None:
+            positive_int(name)
+    if cfg.get("normalize", "none") not in ("none", "channel", "series"):
+        raise ValueError("normalize must be none, channel or series, got %r" % (cfg["normalize"],))
     for name in ("lr", "clip_value", "init_scale"):
         v = cfg[name]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
@@ -301,19 +306,49 @@ def _correct(model: RNN, steps: "range", targets: "List[Any]") -> "Tuple[int, in
     return right, judged
 
 
-def split_sequences(ds: "SeqDataset", fraction: float) -> "Tuple[List[SeqExample], List[SeqExample]]":
-    """The last ``fraction`` of the sequences (at least one when fraction > 0 and there are 2+) for evaluation."""
-    ex = ds.examples
-    k = int(round(len(ex) * fraction))
-    if fraction > 0 and k == 0 and len(ex) >= 2:
+def _held_out(n: int, fraction: float) -> int:
+    """How many of ``n`` items go to evaluation: round(n * fraction), at least 1 when fraction > 0, at most n - 1."""
+    k = int(round(n * fraction))
+    if fraction > 0 and k == 0 and n >= 2:
         k = 1
-    if k >= len(ex):
-        k = len(ex) - 1
-    return ex[: len(ex) - k], ex[len(ex) - k :]
+    return max(0, min(k, n - 1))
+
+
+def split_sequences(ds: "SeqDataset", fraction: float, seed: int = 1, stratify: bool = True) -> "Tuple[List[SeqExample], List[SeqExample]]":
+    """(train, eval): ``fraction`` of the sequences drawn for evaluation with a PRNG seeded by ``seed``.
+
+    With ``stratify`` and one class per sequence (``y_final`` class ids), the
+    draw is made within each class, so a file sorted by class still trains and
+    evaluates on every class (a class with one sequence stays in training).
+    Both parts keep file order. The draw has its own PRNG (``seed`` mixed with
+    a constant), so the training stream of ``seed`` is unchanged.
+    """
+    ex = ds.examples
+    rng = Rng((seed * 0x9E3779B97F4A7C15 + 0x5EED5) & 0xFFFFFFFFFFFFFFFF)
+    groups = {}  # type: Dict[Any, List[int]]
+    classy = stratify and ds.target_kind == "final" and ds.integral and ds.Y == 1
+    for i, e in enumerate(ex):
+        t = e.targets[-1]
+        key = (t[0] if isinstance(t, list) else t) if classy else 0
+        groups.setdefault(key, []).append(i)
+    held = set()  # type: Set[int]
+    for key in sorted(groups):
+        idx = groups[key]
+        k = _held_out(len(idx), fraction)
+        for j in range(len(idx) - 1, len(idx) - 1 - k, -1):  # partial Fisher-Yates: the last k are drawn
+            r = rng.below(j + 1)
+            idx[j], idx[r] = idx[r], idx[j]
+        held.update(idx[len(idx) - k :])
+    return [e for i, e in enumerate(ex) if i not in held], [e for i, e in enumerate(ex) if i in held]
 
 
 def split_text(ids: "List[int]", fraction: float) -> "Tuple[List[int], List[int]]":
-    """The last ``fraction`` of the text for evaluation (empty when fraction is 0)."""
+    """The last ``fraction`` of the text for evaluation (empty when fraction is 0).
+
+    Text keeps a contiguous tail, not a random draw: a character model
+    learns from context, and scattered held-out pieces would share their
+    surroundings with the training text.
+    """
     k = int(len(ids) * fraction)
     if fraction > 0 and k < 2:
         return ids, []
@@ -332,6 +367,9 @@ class Hooks:
 
     def checkpoint(self, trainer: "Trainer") -> None:
         pass
+
+    def best(self, trainer: "Trainer") -> None:
+        """A new lowest eval loss (trainer.best_loss at trainer.step): e.g. save best.json."""
 
     def should_stop(self) -> bool:
         return False
@@ -372,11 +410,19 @@ class Trainer:
         self.input_kind = input_kind
         self.vocab = vocab
         self.metrics = {}  # type: Dict[str, Any]
+        self.classes = None  # type: Optional[List[str]]
+        self.normalize = None  # type: Optional[Dict[str, Any]]
+        self.best_loss = math.inf  # lowest eval loss so far, at best_step; bad_evals evaluations since
+        self.best_step = 0
+        self.bad_evals = 0
         self.total = cfg["steps"] if cfg.get("epochs") is None else cfg["epochs"] * task.chunks_per_epoch()
         self.guard = BlowUpGuard(cfg)  # finite blow-ups (guard.py)
 
     def checkpoint(self) -> Checkpoint:
-        return Checkpoint(
+        state = self.task.state()
+        if self.best_step:
+            state["best"] = {"eval_loss": self.best_loss, "step": self.best_step, "bad_evals": self.bad_evals}
+        ck = Checkpoint(
             self.model,
             self.input_kind,
             self.vocab,
@@ -385,8 +431,36 @@ class Trainer:
             self.rng.state,
             dict(self.cfg),
             dict(self.metrics),
-            self.task.state(),
+            state,
         )
+        ck.classes, ck.normalize = self.classes, self.normalize
+        return ck
+
+    def load_best(self, state: "Dict[str, Any]") -> None:
+        """Restore the early-stopping record from a checkpoint's train_state (absent: none yet)."""
+        b = state.get("best")
+        if b is None:
+            return
+        try:
+            loss, step, bad = float(b["eval_loss"]), int(b["step"]), int(b["bad_evals"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError("field 'train_state.best' is invalid (eval_loss, step, bad_evals)")
+        if not (math.isfinite(loss) and step >= 0 and bad >= 0):
+            raise ValueError("field 'train_state.best' is out of range")
+        self.best_loss, self.best_step, self.bad_evals = loss, step, bad
+
+    def _track_best(self, rec: "Dict[str, Any]", hooks: "Hooks") -> bool:
+        """Keep the best eval loss; True when --patience evaluations in a row did not improve it."""
+        ev = rec.get("eval_loss")
+        if not isinstance(ev, float):
+            return False
+        if ev < self.best_loss:
+            self.best_loss, self.best_step, self.bad_evals = ev, self.step, 0
+            hooks.best(self)
+            return False
+        self.bad_evals += 1
+        patience = self.cfg.get("patience")
+        return patience is not None and self.bad_evals >= patience
 
     def evaluate(self) -> "Dict[str, Any]":
         return self.task.evaluate(self.model, self.cfg["eval_max"])  # type: ignore[no-any-return]
@@ -459,6 +533,10 @@ class Trainer:
                 self.metrics = rec
                 loss_sum, target_sum = 0.0, 0
                 t_mark, mark_step = time.monotonic(), step
+                if self._track_best(rec, hooks):
+                    hooks.checkpoint(self)
+                    return Result("done", self.step, "stopped early at step %d: no lower eval loss in %d evaluations (best %.4f at step %d)" % (
+                        step, self.bad_evals, self.best_loss, self.best_step))
             if step % ckpt_every == 0 or step == self.total:
                 if self.guard.suspect or self._blown(loss_sum, target_sum, xs, targets, h0, last_only):
                     if step == self.total:  # never end on parameters the guard doubts

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// Live heap of a Python workload under MicroPython 1.27 (WebAssembly), sampled between calls.
+//
+//   node tools/micropython/heap.mjs SCRIPT.py [SAMPLES]
+//
+// The WebAssembly port never collects garbage while Python code runs (it grows
+// its heap instead: gc.collect() inside a script frees nothing); it collects
+// between top-level calls from JavaScript. So this driver runs SCRIPT once
+// (it must define setup() and tick()), then setup(), then SAMPLES times:
+// tick(), gc.collect(), and reads gc.mem_alloc() in a fresh top-level call --
+// the live heap between ticks. tinyrnn/__init__.py and tinyrnn/core/*.py are
+// installed as /lib/tinyrnn/ like tools/micropython/run.mjs does.
+//
+// Prints one JSON line: {"before_import": bytes, "after_script": bytes (the
+// script ran: its imports compiled), "after_setup": bytes,
+// "live": [bytes per sample], "max": bytes, "out": [lines the script printed]}.
+
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, "..", "..");
+
+const [script, samplesArg] = process.argv.slice(2);
+if (!script) {
+  process.stderr.write("usage: node heap.mjs SCRIPT.py [SAMPLES]\n");
+  process.exit(2);
+}
+const samples = Number(samplesArg || 10);
+const out = [];
+let line = "";
+const mp = await loadMicroPython({
+  heapsize: 1024 * 1024,
+  pystack: 16384,
+  linebuffer: false,
+  stdout: (b) => {
+    for (const c of b) {
+      if (c === 10) {
+        out.push(line);
+        line = "";
+      } else line += String.fromCharCode(c);
+    }
+  },
+  stderr: (b) => process.stderr.write(b),
+});
+mp.FS.mkdirTree("/lib/tinyrnn/core");
+const pkg = path.join(ROOT, "tinyrnn");
+mp.FS.writeFile("/lib/tinyrnn/__init__.py", fs.readFileSync(path.join(pkg, "__init__.py"), "utf8"));
+for (const name of fs.readdirSync(path.join(pkg, "core")).sort()) {
+  if (name.endsWith(".py")) mp.FS.writeFile(`/lib/tinyrnn/core/${name}`, fs.readFileSync(path.join(pkg, "core", name), "utf8"));
+}
+
+function live() {
+  mp.runPython("import gc\ngc.collect()");
+  mp.runPython("import gc\n_heap_now = gc.mem_alloc()");
+  return mp.globals.get("_heap_now");
+}
+
+try {
+  const before = live();
+  mp.runPython(fs.readFileSync(script, "utf8"));
+  const afterScript = live();
+  mp.runPython("setup()");
+  const afterSetup = live();
+  const samplesOut = [];
+  for (let i = 0; i < samples; i++) {
+    mp.runPython("tick()");
+    samplesOut.push(live());
+  }
+  process.stdout.write(
+    JSON.stringify({ before_import: before, after_script: afterScript, after_setup: afterSetup, live: samplesOut, max: Math.max(afterSetup, ...samplesOut), out }) + "\n",
+  );
+} catch (e) {
+  process.stderr.write(String(e && e.message ? e.message : e) + "\n");
+  process.exit(1);
+}

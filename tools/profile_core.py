@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Where one training iteration of the core spends its time, phase by phase.
+
+    python3 tools/profile_core.py 8        # H = 8 (default); X = Y = 65, 25-step chunk
+
+Times each phase of ``tools/bench_train.py``'s iteration (forward, backward,
+clip, Adagrad) and each kernel call inside them, by calling the same kernels
+the model calls on the same buffers (best of 5 x 300 runs, process CPU time).
+"""
+
+import os
+import sys
+import time
+from typing import Callable
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tinyrnn import RNN, Adagrad, Rng, clip_elementwise, init_params  # noqa: E402
+from tinyrnn.core import heads  # noqa: E402
+from tinyrnn.core import kernels as k  # noqa: E402
+
+
+def tm(name: str, f: "Callable[[], object]", reps: int = 300) -> None:
+    best = 1e9
+    for _ in range(5):
+        t0 = time.process_time()
+        for _ in range(reps):
+            f()
+        best = min(best, (time.process_time() - t0) / reps)
+    print("%-40s %8.1f us" % (name, best * 1e6))
+
+
+def main() -> int:
+    H = int(sys.argv[1]) if len(sys.argv) > 1 else 8
+    V = X = Y = 65
+    n = 25
+    m = RNN(V, H, V, n)
+    init_params(m, 1, "normal", 0.01)
+    opt = Adagrad(m.num_params, 0.1)
+    r = Rng(3)
+    data = [r.below(V) for _ in range(n + 1)]
+    xs, ys = data[:n], data[1:]
+    m.forward(xs, ys)
+    m.backward()
+    P, L, h, z, G = m.params, m.layout, m.h, m.z, m.grads
+    dz, dh, dr, dn = m.dz, m.dh, m.dh_raw, m.dh0
+    u = m.grad_ranges()
+    print("Python %s, H = %d, X = Y = %d, %d steps" % (sys.version.split()[0], H, V, n))
+    tm("forward (all)", lambda: m.forward(xs, ys))
+    tm("  _load (validate + copy input)", lambda: m._load(xs, ys, None, None, False))
+    tm("  rows: [Whh|bh], [Why|by] handles", lambda: (k.rows(P, L.Whh, H, H, L.bh), k.rows(P, L.Why, Y, H, L.by)))
+    Wh, Wo = k.rows(P, L.Whh, H, H, L.bh), k.rows(P, L.Why, Y, H, L.by)
+
+    def rec() -> None:
+        for t in range(n):
+            k.mv(Wh, h, t * H, h, (t + 1) * H, k.tanh, P, L.Wxh + xs[t], X)
+
+    def out() -> None:
+        for t in range(n):
+            k.mv(Wo, h, (t + 1) * H, z, t * Y)
+
+    tm("  recurrence (mv + column + tanh)", rec)
+    tm("  output layer (mv per step)", out)
+    tm("  softmax + loss", lambda: heads.forward("softmax", z, m.p, n, Y, m.ids, m.targets, m.w))
+    tm("backward (all)", m.backward)
+    tm("  dz = p - onehot", lambda: heads.backward("softmax", m.p, dz, n, Y, m.ids, m.targets, m.w, True))
+    tm("  cols: Why^T, Whh^T handles", lambda: (k.cols(P, L.Why, Y, H), k.cols(P, L.Whh, H, H)))
+    WoT, WhT = k.cols(P, L.Why, Y, H), k.cols(P, L.Whh, H, H)
+
+    def brec() -> None:
+        for t in range(n - 1, -1, -1):
+            lo = t * H
+            k.mtv(WoT, dz, t * Y, dh, lo, dn, 0)
+            k.dtanh(h, lo + H, dh, lo, dr, lo, H)
+            k.mtv(WhT, dr, lo, dn, 0)
+
+    def dwxh() -> None:
+        k.fill(G, L.Wxh, H * X, 0.0)
+        for t in range(n):
+            k.add_col(G, L.Wxh, H, X, xs[t], dr, t * H)
+
+    tm("  recurrence (Why^T dz, dtanh, Whh^T)", brec)
+    def dwhy() -> None:
+        k.outer_time(G, L.Why, Y, H, dz, 0, Y, h, H, H, n)
+        k.sum_time(G, L.by, Y, dz, 0, Y, n)
+
+    def dwhh() -> None:
+        k.outer_time(G, L.Whh, H, H, dr, 0, H, h, 0, H, n)
+        k.sum_time(G, L.bh, H, dr, 0, H, n)
+
+    tm("  dWhy, dby (dots over time)", dwhy)
+    tm("  dWhh, dbh (dots over time)", dwhh)
+    tm("  dWxh (zero + column adds)", dwxh)
+    tm("clip [-5, 5], chunk's columns", lambda: clip_elementwise(m.grads, 5.0, u))
+    tm("Adagrad, chunk's columns", lambda: opt.step(m.params, m.grads, u))
+    tm("Adagrad, every parameter", lambda: opt.step(m.params, m.grads))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
