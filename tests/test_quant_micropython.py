@@ -121,7 +121,7 @@ def test_emulator_runs_unchanged_under_micropython():
     qm = qc.quantized_char("int16")
     L, O = qm.layers[0].rows, qm.out
     args = {
-        "layer": (L.n, L.k, L.P, L.W, L.b, L.r, L.m), "out": (O.n, O.k, O.P, O.W, O.b, O.r, O.m),
+        "layer": (L.n, L.k, L.P, L.W, L.b, L.r, L.m, L.kx), "out": (O.n, O.k, O.P, O.W, O.b, O.r, O.m),
         "width": qm.width, "X": qm.X, "H": m.H, "Y": qm.Y, "zs": qm.zshift, "prime": vocab.index(" "),
     }
     proc = run_micropython(EMULATOR_SCRIPT % args)

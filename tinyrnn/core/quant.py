@@ -10,7 +10,8 @@ Formats (``Q15``: value = int / 2**15)::
 
     h, x (token: the one-hot 1.0 is 32768)      Q15, int16 in [-32767, 32767]
     W  one row per output unit: int8 (or int16) weights with one scale per row
-    d_i   = sum_j (W_ij * v_j) >> P             int32, |d| < 2**30 (P = 0 int8, 8 int16)
+    d_i   = sum_j (W_ij * v_j) >> P             int32, |d| < 2**30 (P = 0 int8, 8 int16); the input
+                                                part of a hidden row times 2**kx_i (its own scale)
     pre_i = requant(d_i, b_i)                   Q12 for tanh (range +-8), Q11 for sigmoid (+-16)
     h_i   = tanh_q12(pre_i)                     table of 257 Q15 values, linear interpolation
     z_k   = requant(d_k, b_k)                   logits, Q(ZS) with ZS from calibration, int16
@@ -30,7 +31,7 @@ import math
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import List, Sequence
+    from typing import List, Optional, Sequence
 
 TANH_SEGMENTS = 256  # table entries over [0, 8): one per 1/32
 TANH_STEP_BITS = 7  # Q12 units per segment: 2**7 = 128 = 1/32
@@ -97,7 +98,9 @@ class Rows:
     then ``requant(d_i, b[i], r[i], m[i])``.
     """
 
-    def __init__(self, n: int, k: int, P: int, W: "List[int]", b: "List[int]", r: "List[int]", m: "List[int]") -> None:
+    def __init__(
+        self, n: int, k: int, P: int, W: "List[int]", b: "List[int]", r: "List[int]", m: "List[int]", kx: "Optional[List[int]]" = None
+    ) -> None:
         self.n = n
         self.k = k
         self.P = P
@@ -105,6 +108,8 @@ class Rows:
         self.b = b
         self.r = r
         self.m = m
+        # the input part of a hidden row has its own scale, 2**kx[i] times the row's
+        self.kx = kx if kx is not None else [0] * n
 
     def dot(self, i: int, v: "Sequence[int]", lo: int, n: int) -> int:
         """sum over j < n of (W[i, lo + j] * v[j]) >> P, in order (exact: every partial sum is bounded)."""
@@ -137,7 +142,7 @@ class Vanilla:
         """h <- h' in place; ``pre`` is H ints of scratch. Token input: ``token`` >= 0, x unused."""
         R, X, H = self.rows, self.X, self.H
         for i in range(H):
-            d = R.dot(i, x, 0, X) if self.dense else R.column(i, token)
+            d = (R.dot(i, x, 0, X) if self.dense else R.column(i, token)) << R.kx[i]
             d += R.dot(i, h, X, H)
             pre[i] = tanh_q12(requant(d, R.b[i], R.r[i], R.m[i]))
         for i in range(H):

@@ -36,9 +36,9 @@ def flash_bytes(qm: "Q.QModel", has_vocab: bool) -> int:
 
 
 def weight_bytes(qm: "Q.QModel") -> int:
-    """Bytes of the weights proper: the matrices plus each row's bias and requant constants."""
+    """Bytes of the weights proper: the matrices plus each row's bias and requant constants (and a hidden row's kx)."""
     L, O = qm.layers[0].rows, qm.out
-    return WBYTES[qm.width] * (len(L.W) + len(O.W)) + 5 * (L.n + O.n)
+    return WBYTES[qm.width] * (len(L.W) + len(O.W)) + 5 * (L.n + O.n) + L.n
 
 
 def _table(o: "List[str]", ctype: str, cname: str, values: "Sequence[int]", comment: str, per_line: int) -> None:
@@ -188,6 +188,7 @@ def header(
     K = X + H
     _table(o, "NAME_w_t", "NAME_W", L.W, "hidden rows: %d x %d (H x (X + H)): [Wxh | Whh], %s, row-major" % (H, K, qm.width), 16)
     _table(o, "int16_t", "NAME_b", L.b, "hidden biases (units of 2^r of the row's sum)", 12)
+    _table(o, "uint8_t", "NAME_kx", L.kx, "hidden rows: the input part's weights are in units of 2^kx of the row's", 16)
     _table(o, "uint8_t", "NAME_r", L.r, "hidden rows: requant shift r", 16)
     _table(o, "int16_t", "NAME_m", L.m, "hidden rows: requant multiplier m (to Q12)", 12)
     _table(o, "NAME_w_t", "NAME_Wy", O.W, "output rows: %d x %d (Y x H), %s, row-major" % (Y, H, qm.width), 16)
@@ -393,6 +394,7 @@ NAME_API_ void NAME_layer_(NAME_state_t *s, const int16_t *x, int token)
         int32_t d;
         if (x) d = NAME_dot_(w, x, NAME_X_S, sx);
         else d = NAME_column_(NAME_RDW_(w + token));
+        d = (int32_t)((uint32_t)d << NAME_RD8_(NAME_kx + i)); /* the input part's scale: 2^kx times the row's */
         d += NAME_dot_(w + NAME_X_S, s->h, NAME_H_S, sh);
         hn[i] = NAME_tanh_q12(NAME_requant_(d, NAME_RD16_(NAME_b + i), NAME_RD8_(NAME_r + i), NAME_RD16_(NAME_m + i)));
     }

@@ -85,6 +85,7 @@ def module(
     o.append("")
     o += _tuple("_W", L.W, "hidden rows, H x (X + H): [Wxh | Whh]")
     o += _tuple("_B", L.b, "hidden biases")
+    o += _tuple("_KX", L.kx, "hidden rows: the input part's weights are in units of 2**kx of the row's")
     o += _tuple("_R", L.r, "hidden requant shifts")
     o += _tuple("_M", L.m, "hidden requant multipliers (to Q12)")
     o += _tuple("_WY", O.W, "output rows, Y x H")
@@ -146,6 +147,7 @@ def step(x, out=None):
             d = 0
             for j in range(X):
                 d += TERM_X
+        d = d << _KX[i]
         k += X
         for j in range(H):
             d += TERM_H

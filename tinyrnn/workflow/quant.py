@@ -51,29 +51,40 @@ def requant_params(f: float, what: str) -> "Tuple[int, int]":
 
 
 def quantize_rows(
-    rows: "List[List[float]]", bias: "List[float]", vmax: "List[int]", width: str, out_bits: int, what: str, gather: int = 0
+    rows: "List[List[float]]", bias: "List[float]", vmax: "List[int]", width: str, out_bits: int, what: str, gather: int = 0,
+    split: int = 0,
 ) -> "Q.Rows":
     """Integer rows over inputs in Q15 units (real value = v / 32768): weights, biases, requant to Q(out_bits).
 
     ``vmax[j]``: the largest |v_j| (32767 for a state, 32768 for a one-hot
     or an int16 input); used to prove every accumulator stays below 2**30.
     The first ``gather`` columns are a one-hot input: one of them per step.
+    The first ``split`` columns (the input part) get their own scale,
+    ``2**kx`` times the rest's, so large input weights do not coarsen the
+    recurrent ones.
     """
     qmax, P = WIDTHS[width]
-    n, k = len(rows), len(rows[0]) if rows else 0
+    n, width_k = len(rows), len(rows[0]) if rows else 0
     W = []  # type: List[int]
-    b, r, m = [], [], []  # type: Tuple[List[int], List[int], List[int]]
+    b, r, m, kx = [], [], [], []  # type: Tuple[List[int], List[int], List[int], List[int]]
     for i, row in enumerate(rows):
-        big = max([abs(v) for v in row] + [0.0])
+        mx = max([abs(v) for v in row[:split]] + [0.0])
+        big = max([abs(v) for v in row[split:]] + [0.0])
+        if big == 0.0:
+            big = mx
         s = big / qmax if big > 0.0 else 2.0 ** -20
-        wq = [max(-qmax, min(qmax, _round(v / s))) for v in row]
+        k = 0
+        while mx > big * 2.0 ** k and k < 15:
+            k += 1
+        sx = s * 2.0 ** k
+        wq = [max(-qmax, min(qmax, _round(v / sx))) for v in row[:split]] + [max(-qmax, min(qmax, _round(v / s))) for v in row[split:]]
         unit = s * 2.0 ** (P - 15)  # real value of one unit of d
         ri, mi = requant_params(unit * 2.0 ** out_bits, "%s row %d" % (what, i))
         # the bias in units of 2**r of d, plus half a unit for the floor of d >> r
         bi = _round(bias[i] / (unit * 2.0 ** ri) + (0.5 if ri else 0.0))
         if not -32768 <= bi <= Q.Q15_MAX:
             raise QuantError("%s row %d: bias %g is too large for its row's weights (%d does not fit an int16)" % (what, i, bias[i], bi))
-        terms = [-((-abs(w) * vmax[j]) >> P) for j, w in enumerate(wq)]  # ceil(|w| v / 2**P)
+        terms = [-((-abs(w) * vmax[j]) >> P) << (k if j < split else 0) for j, w in enumerate(wq)]  # ceil(|w| v / 2**P), scaled
         bound = max(terms[:gather] + [0]) + sum(terms[gather:])
         if bound >= Q.ACC_LIMIT:
             raise QuantError("%s row %d: the sum could reach %d, beyond 2**30 (too many inputs)" % (what, i, bound))
@@ -81,7 +92,8 @@ def quantize_rows(
         b.append(bi)
         r.append(ri)
         m.append(mi)
-    return Q.Rows(n, k, P, W, b, r, m)
+        kx.append(k)
+    return Q.Rows(n, width_k, P, W, b, r, m, kx)
 
 
 def shift_for(absmax: float, cap: int) -> int:
@@ -116,7 +128,7 @@ def quantize(model: RNN, input_kind: str, width: str, calibration: "Dict[str, An
         wx = P[L.Wxh + i * X : L.Wxh + (i + 1) * X]
         rows.append([v * xs_scale for v in wx] + P[L.Whh + i * H : L.Whh + (i + 1) * H])
     vmax = [32768] * X + [Q.Q15_MAX] * H
-    hidden = quantize_rows(rows, P[L.bh : L.bh + H], vmax, width, 12, "hidden layer", 0 if dense else X)
+    hidden = quantize_rows(rows, P[L.bh : L.bh + H], vmax, width, 12, "hidden layer", 0 if dense else X, X)
     why = [P[L.Why + k * H : L.Why + (k + 1) * H] for k in range(Y)]
     while True:  # a coarser logit format if the weights are too large for this one
         try:
