@@ -201,7 +201,7 @@ def header(
         _table(o, "uint32_t", "NAME_vocab", cps, "vocabulary: token id -> Unicode code point", 8)
     o.append("")
     o.append(_KERNELS)
-    o.append(_DOT[qm.width])
+    o.append(_DOT[qm.width].replace("ASM_LOOP\n", _ASM))
     o.append(_STEP)
     o.append(_OUTPUT[model.head])
     if cps is not None:
@@ -259,6 +259,18 @@ NAME_INNER_ int16_t NAME_requant_(int32_t d, int16_t b, uint8_t r, int16_t m)
 }
 """
 
+# One term of the AVR row sum (see NAME_dot_): w + 128 (unsigned) times the low byte of v (MUL, no
+# sign extension), times the signed high byte (MULSU), both added into the 32-bit acc.
+_AVR_TERM = [
+    "lpm %[wj], Z+", "subi %[wj], 0x80", "ld %[lo], X+", "ld %[hi], X+",
+    "mul %[wj], %[lo]", "add %A[acc], r0", "adc %B[acc], r1", "adc %C[acc], %[z0]", "adc %D[acc], %[z0]",
+    "mulsu %[hi], %[wj]", "mov %[t], r1", "lsl %[t]", "sbc %[t], %[t]", "add %B[acc], r0", "adc %C[acc], r1", "adc %D[acc], %[t]",
+]
+# n odd: one term first; then two terms per loop
+_AVR_LOOP = (["clr %[z0]", "sbrs %A[n], 0", "rjmp 2f"] + _AVR_TERM + ["sbiw %[n], 1", "breq 3f", "2:"] + _AVR_TERM * 2
+             + ["sbiw %[n], 2", "brne 2b", "3:", "clr __zero_reg__"])
+_ASM = "    __asm__ __volatile__(\n" + "".join('        "%s\\n\\t"\n' % ins for ins in _AVR_LOOP)
+
 _DOT = {
     "int8": """\
 /* The one-hot input's term, w * 32768 (w << 15 without shifting a negative
@@ -274,65 +286,7 @@ NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_
 {
     uint32_t acc = 0;
     uint8_t wj, lo, hi, t, z0;
-    __asm__ __volatile__(
-        "clr %[z0]\\n\\t"
-        "sbrs %A[n], 0\\n\\t"
-        "rjmp 2f\\n\\t"
-        "lpm %[wj], Z+\\n\\t"
-        "subi %[wj], 0x80\\n\\t"
-        "ld %[lo], X+\\n\\t"
-        "ld %[hi], X+\\n\\t"
-        "mul %[wj], %[lo]\\n\\t"
-        "add %A[acc], r0\\n\\t"
-        "adc %B[acc], r1\\n\\t"
-        "adc %C[acc], %[z0]\\n\\t"
-        "adc %D[acc], %[z0]\\n\\t"
-        "mulsu %[hi], %[wj]\\n\\t"
-        "mov %[t], r1\\n\\t"
-        "lsl %[t]\\n\\t"
-        "sbc %[t], %[t]\\n\\t"
-        "add %B[acc], r0\\n\\t"
-        "adc %C[acc], r1\\n\\t"
-        "adc %D[acc], %[t]\\n\\t"
-        "sbiw %[n], 1\\n\\t"
-        "breq 3f\\n\\t"
-        "2:\\n\\t"
-        "lpm %[wj], Z+\\n\\t"
-        "subi %[wj], 0x80\\n\\t"
-        "ld %[lo], X+\\n\\t"
-        "ld %[hi], X+\\n\\t"
-        "mul %[wj], %[lo]\\n\\t"
-        "add %A[acc], r0\\n\\t"
-        "adc %B[acc], r1\\n\\t"
-        "adc %C[acc], %[z0]\\n\\t"
-        "adc %D[acc], %[z0]\\n\\t"
-        "mulsu %[hi], %[wj]\\n\\t"
-        "mov %[t], r1\\n\\t"
-        "lsl %[t]\\n\\t"
-        "sbc %[t], %[t]\\n\\t"
-        "add %B[acc], r0\\n\\t"
-        "adc %C[acc], r1\\n\\t"
-        "adc %D[acc], %[t]\\n\\t"
-        "lpm %[wj], Z+\\n\\t"
-        "subi %[wj], 0x80\\n\\t"
-        "ld %[lo], X+\\n\\t"
-        "ld %[hi], X+\\n\\t"
-        "mul %[wj], %[lo]\\n\\t"
-        "add %A[acc], r0\\n\\t"
-        "adc %B[acc], r1\\n\\t"
-        "adc %C[acc], %[z0]\\n\\t"
-        "adc %D[acc], %[z0]\\n\\t"
-        "mulsu %[hi], %[wj]\\n\\t"
-        "mov %[t], r1\\n\\t"
-        "lsl %[t]\\n\\t"
-        "sbc %[t], %[t]\\n\\t"
-        "add %B[acc], r0\\n\\t"
-        "adc %C[acc], r1\\n\\t"
-        "adc %D[acc], %[t]\\n\\t"
-        "sbiw %[n], 2\\n\\t"
-        "brne 2b\\n\\t"
-        "3:\\n\\t"
-        "clr __zero_reg__\\n\\t"
+ASM_LOOP
         : [acc] "+r"(acc), [wj] "=&a"(wj), [lo] "=&a"(lo), [hi] "=&a"(hi), [t] "=&r"(t), [z0] "=&r"(z0),
           [n] "+w"(n), [w] "+z"(w), [v] "+x"(v)
         :

@@ -25,7 +25,9 @@ from .. import __version__
 from ..core import quant as Q
 from ..core.model import RNN
 from .c import comment_text
-from .micropython import _VOCAB, _code_points
+from .micropython import _RUNTIME as _FLOAT_RUNTIME, _VOCAB, _code_points
+
+_ARGMAX = "\n\n" + _FLOAT_RUNTIME[_FLOAT_RUNTIME.index("def argmax(") :].rstrip() + "\n"  # the same argmax as the float module
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -108,7 +110,10 @@ def module(
         _STEP.replace("COLUMN", col)
         .replace("TERM_X", _term("W[k + j]", "x[j]", P))
         .replace("TERM_H", _term("W[k + j]", "s[j]", P))
+        .replace("REQUANT_HIDDEN", _REQUANT.replace("RR", "_R[i]").replace("BB", "_B[i]").replace("MM", "_M[i]"))
+        .replace("REQUANT_OUTPUT", _REQUANT.replace("RR", "_RY[o]").replace("BB", "_BY[o]").replace("MM", "_MY[o]"))
     )
+    o.append(_ARGMAX)
     o.append(_OUTPUT[model.head])
     return "\n".join(o) + "\n"
 
@@ -152,16 +157,7 @@ def step(x, out=None):
         for j in range(H):
             d += TERM_H
         k += H
-        t = (d >> _R[i]) + _B[i]
-        if t > 32767:
-            t = 32767
-        elif t < -32768:
-            t = -32768
-        t = (t * _M[i] + 8192) >> 14
-        if t > 32767:
-            t = 32767
-        elif t < -32768:
-            t = -32768
+REQUANT_HIDDEN
         a = -t if t < 0 else t
         if a > 32767:
             a = 32767
@@ -180,30 +176,24 @@ def step(x, out=None):
         for j in range(H):
             d += TERM_H
         k += H
-        t = (d >> _RY[o]) + _BY[o]
-        if t > 32767:
-            t = 32767
-        elif t < -32768:
-            t = -32768
-        t = (t * _MY[o] + 8192) >> 14
-        if t > 32767:
-            t = 32767
-        elif t < -32768:
-            t = -32768
+REQUANT_OUTPUT
         out[o] = t
     return out
 
-
-def argmax(z=z):
-    """Index of the largest logit (the first one on ties)."""
-    best = 0
-    m = z[0]
-    for k in range(1, Y):
-        if z[k] > m:
-            m = z[k]
-            best = k
-    return best
 '''
+
+# requant, written inline (a call would be the only thing the step allocates for)
+_REQUANT = """\
+        t = (d >> RR) + BB
+        if t > 32767:
+            t = 32767
+        elif t < -32768:
+            t = -32768
+        t = (t * MM + 8192) >> 14
+        if t > 32767:
+            t = 32767
+        elif t < -32768:
+            t = -32768"""
 
 _OUTPUT = {
     "softmax": '''
