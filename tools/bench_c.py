@@ -196,7 +196,7 @@ def main() -> int:
                 rows.append((H, kind, m.num_params, wbytes, macs, a, m4, m3, ir))
                 print("H=%d %s done" % (H, kind), file=sys.stderr)
     print("Char models, V = %d, token input (NAME_step_token), softmax head; avr-gcc -Os with NAME_USE_PROGMEM, arm-none-eabi-gcc -O2, host gcc -O2." % V)
-    print("weights: float 4 B per parameter; int: the matrices (1 or 2 B per weight) plus 5 B per row (int16 bias, int16 multiplier, 8-bit shift).")
+    print("weights: float 4 B per parameter; int: the matrices (1 or 2 B per weight) plus 5 B per row (int16 bias, int16 multiplier, 8-bit shift) and 1 B per hidden row (the input part's scale shift).")
     print()
     print("| H | step | params | MACs/step | weights (B) | vs float | AVR flash: firmware / model (B) | AVR static RAM (B) | M4F / M3 flash, model (B) | AVR cycles/step | AVR cycles/MAC | AVR us/step @16 MHz | host instr/step | host instr/MAC |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
