@@ -5,12 +5,12 @@ import sys
 
 from ..workflow import quant
 from ..workflow.checkpoint import load
+from ..workflow.sample import check_temperature, iter_text
 from .eval import add_quant_options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-from ..workflow.sample import check_temperature, iter_text
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

@@ -3,8 +3,9 @@
 Only integer arithmetic in the step, with C's meaning (gcc, clang and
 avr-gcc: ``>>`` of a negative number is an arithmetic shift, i.e. floor,
 which is what Python's ``>>`` does); no division, no wraparound (every sum
-is bounded below 2**30 by ``check_bounds`` at quantisation time, so it is
-the same number in int32 C, in Python and in a 31-bit MicroPython small int).
+is proven below 2**30 when the model is quantised, tinyrnn.workflow.quant,
+so it is the same number in int32 C, in Python and in a 31-bit MicroPython
+small int).
 
 Formats (``Q15``: value = int / 2**15)::
 
@@ -67,7 +68,7 @@ def sigmoid_q11(p: int) -> int:
 
 
 def mul_q15(a: int, b: int) -> int:
-    """a * b of two Q15 values (|a|, |b| <= 32768), rounded: (a*b + 2**14) >> 15 (gates: z * h, r * n)."""
+    """a * b of two Q15 values (|a|, |b| <= 32767: a*b is a small int), rounded: (a*b + 2**14) >> 15 (gates: z * h, r * n)."""
     return (a * b + 16384) >> 15
 
 
@@ -91,7 +92,7 @@ def requant(d: int, b: int, r: int, m: int) -> int:
 
 
 class Rows:
-    """``n`` output rows over ``k`` inputs: int weights (row-major), int32 biases, requant per row.
+    """``n`` output rows over ``k`` inputs: int weights (row-major), int16 biases, requant per row.
 
     ``d_i = sum_j (W[i*k + j] * v[j]) >> P`` (int32 in C; every partial sum,
     in any order, is bounded below 2**30, so the order does not matter);
