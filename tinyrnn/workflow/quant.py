@@ -115,7 +115,7 @@ def quantize(model: RNN, input_kind: str, width: str, calibration: "Dict[str, An
         if not isinstance(xmax, (int, float)) or isinstance(xmax, bool) or not math.isfinite(xmax):
             raise QuantError("dense inputs need a calibration with x_absmax (tinyrnn calibrate CKPT FILE)")
         xshift = shift_for(float(xmax), 15) if xmax > 0 else 15
-        xshift = min(15, xshift + 1)  # inputs have no headroom need: saturate beyond 2x the seen range
+        xshift = min(15, xshift + 1)  # no headroom for inputs: the largest seen fits int16, larger ones saturate
     else:
         xshift = 15
     zmax = calibration.get("z_absmax")
