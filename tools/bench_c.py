@@ -15,7 +15,13 @@ For char models (V = 65 in and out, token input) with H = 8, 16, 32 (and any
 - the multiply-accumulate count per step (H*H + V*H: the token input is a
   column gather), and cycles / instructions per MAC as the ratio against it.
 
-Prints a markdown table. Usage: python3 tools/bench_c.py [--h 8 16 32] [--steps 16]
+Then the C trainer (``tinyrnn export --train``) on the echo task (T = 25,
+H = 8, sigmoid + BCE, SGD with global-norm clipping, ``--trainer-steps``
+steps): bit accuracy, ATmega328P cycles per training step, host instructions
+per training step (callgrind), flash, .data + .bss and the measured stack
+peak (see tools/c_train_targets.py).
+
+Prints markdown tables. Usage: python3 tools/bench_c.py [--h 8 16 32] [--steps 16] [--trainer-steps 200]
 """
 
 import argparse
@@ -164,19 +170,46 @@ def host_instructions(case: "Any", work: str, steps: int, ztype: str) -> float:
     return (ir(steps) - ir(0)) / steps
 
 
+def trainer_numbers(work: str, steps: int, host_steps: int) -> "dict[str, float]":
+    """The C trainer on the echo task (T = 25, H = 8, sigmoid + BCE, SGD, global-norm clip):
+    ATmega328P cycles per training step (Timer1 around echo_train_step), flash, .data + .bss and
+    the measured stack peak (painted RAM); host instructions per training step (callgrind, N steps
+    minus 0 steps)."""
+    import c_train_targets as ctt
+
+    a = ctt.echo_run("avr", os.path.join(work, "echo_avr"), steps, timeout=1800)
+
+    def ir(n: int) -> int:
+        exe = ctt.echo_build("host-gcc", os.path.join(work, "echo_host%d" % n), n)
+        r = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", exe],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=True,
+        )
+        return int(re.search(r"Collected : (\d+)", r.stderr).group(1))  # type: ignore[union-attr]
+
+    a["host_instr"] = (ir(host_steps) - ir(0)) / host_steps
+    a["host_sizeof"] = ctt.echo_run("host-gcc", os.path.join(work, "echo_host_size"), 1)["sizeof"]
+    return a
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--h", type=int, nargs="+", default=[8, 16, 32], help="hidden sizes (default 8 16 32)")
     ap.add_argument("--steps", type=int, default=16, help="timed steps on the ATmega328P (default 16)")
     ap.add_argument("--host-steps", type=int, default=2000, help="steps under callgrind (default 2000)")
     ap.add_argument("--quant", nargs="*", default=[], choices=("int8", "int16"), help="also the integer export of each model (rows per width)")
+    ap.add_argument("--trainer-steps", type=int, default=200, help="echo-task training steps for the C trainer table (default 200; 0: skip it)")
     args = ap.parse_args()
     missing = [p for p in ("avr-gcc", "avr-size", "simavr", "arm-none-eabi-gcc", "arm-none-eabi-size", "gcc", "valgrind") if not ct.shutil.which(p)]
     if missing:
         print("bench_c: missing %s" % ", ".join(missing), file=sys.stderr)
         return 2
     rows = []
+    trainer = None
     with tempfile.TemporaryDirectory(prefix="tinyrnn-bench-c-") as work:
+        if args.trainer_steps > 0:
+            trainer = trainer_numbers(work, args.trainer_steps, 50)
+            print("trainer done", file=sys.stderr)
         for H in args.h:
             m = char_model(H)
             macs = H * H + V * H
@@ -209,6 +242,21 @@ def main() -> int:
             % (H, kind, params, macs, wbytes, wbytes / ref[H], a["flash"], a["flash_model"], a["ram"], m4, m3, a["cycles"],
                a["cycles"] / macs, a["cycles"] / 16.0, ir, ir / macs)
         )
+    if trainer is not None:
+        import c_train_targets as ctt
+        from tinyrnn.export.c_train import ram_bytes
+
+        t = trainer
+        print()
+        print("C trainer (tinyrnn export --train), echo task: T = %d, H = %d, X = Y = 1, sigmoid + BCE, SGD + global-norm clip; %d steps, avr-gcc -Os, host gcc -O2."
+              % (ctt.ECHO_T, ctt.ECHO_H, args.trainer_steps))
+        print()
+        print("| bit accuracy (500 bits) | AVR cycles/step | AVR ms/step @16 MHz | host instr/step | sizeof(trainer) AVR / host (B), bound | AVR flash (B) | AVR .data + .bss (B) | AVR stack peak (B) | AVR RAM peak of 2048 (B) |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        print("| %.1f %% | %.0f | %.1f | %.0f | %d / %d, %d | %d | %d | %d | %d |" % (
+            100.0 * t["correct"] / t["bits"], t["cycles_per_step"], t["cycles_per_step"] / 16000.0, t["host_instr"],
+            t["sizeof"], t["host_sizeof"], ram_bytes(1, ctt.ECHO_H, 1, ctt.ECHO_T), t["flash"], t["data"] + t["bss"],
+            t["ram_peak"] - t["data"] - t["bss"], t["ram_peak"]))
     return 0
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from typing import Any, List, Optional
 
 STDOUT_PATHS = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+from . import export_train
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -31,7 +32,7 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
         "With --arduino DIR: an Arduino/PlatformIO library around that header with a demo sketch (docs/arduino.md). "
         "--format micropython writes one standalone MicroPython module instead (docs/export.md).",
     )
-    p.add_argument("checkpoint", metavar="CKPT", help="checkpoint file (tinyrnn train)")
+    p.add_argument("checkpoint", metavar="CKPT", nargs="?", help="checkpoint file (tinyrnn train)")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument(
         "-o", "--output", metavar="FILE",
@@ -50,11 +51,20 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
         action="store_true",
         help="on AVR, keep the weights in flash (PROGMEM) by default; without it, define NAME_USE_PROGMEM when compiling",
     )
+    export_train.add_arguments(p)
     add_quant_options(p, "export")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.quant is not None and args.train:
+        raise ValueError("--quant exports the inference step; --train writes the float trainer")
+    if args.train:
+        if args.output is None or args.format != "c":
+            raise ValueError("--train writes one C header: give -o FILE, without --arduino or --format micropython")
+        return export_train.run(args)
+    if args.checkpoint is None:
+        raise ValueError("CKPT is required (--spec only goes with --train)")
     if args.calibration is not None and args.quant is None:
         raise ValueError("--calibration goes with --quant")
     if args.quant is not None and getattr(args, "arduino", None) is not None:
