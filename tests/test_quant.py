@@ -214,6 +214,9 @@ def test_export_quant_writes_a_header_and_a_micropython_module(char_ckpt, tmp_pa
     assert "QUANT = 'int16'" in (tmp_path / "m16.py").read_text()
     assert cli_main(["export", str(path), "--arduino", str(tmp_path / "lib"), "--quant", "int8"]) == 2
     assert "not an Arduino library" in capsys.readouterr().err
+    assert cli_main(["export", str(path), "--train", "--quant", "int8", "-o", str(tmp_path / "t.h")]) == 2
+    assert "--train writes the float trainer" in capsys.readouterr().err
+    assert not (tmp_path / "t.h").exists()
 
 
 def test_micropython_int_module_equals_the_emulator_on_cpython(tmp_path):
