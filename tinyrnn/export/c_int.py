@@ -13,7 +13,7 @@ docs/export.md::
     int  NAME_step_token(NAME_state_t *s, int token, int16_t *z);   0, or -1 outside [0, X)
     int  NAME_argmax(const int16_t *z);                              logits: z / 2^NAME_Z_SHIFT
     void NAME_output(const int16_t *z, float *y);                    softmax / sigmoid / identity (float)
-    int16_t NAME_tanh_q12(int32_t p), NAME_sigmoid_q11(int32_t p), NAME_mul_q15(int16_t a, int16_t b)
+    int16_t NAME_tanh_q12(int16_t p), NAME_sigmoid_q11(int16_t p), NAME_mul_q15(int16_t a, int16_t b)
 """
 
 from .. import __version__
@@ -112,7 +112,7 @@ def header(
     o.append(" *   int  %s_argmax(const int16_t *z);           first index of the largest logit" % N)
     o.append(" *   void %s_output(const int16_t *z, float *y);  %s of z / 2^%s_Z_SHIFT (float; not in the step)" % (
         N, {"softmax": "softmax", "sigmoid": "sigmoid", "mse": "identity"}[model.head], N))
-    o.append(" *   int16_t %s_tanh_q12(int32_t p);  int16_t %s_sigmoid_q11(int32_t p);  int16_t %s_mul_q15(int16_t a, int16_t b);" % (N, N, N))
+    o.append(" *   int16_t %s_tanh_q12(int16_t p);  int16_t %s_sigmoid_q11(int16_t p);  int16_t %s_mul_q15(int16_t a, int16_t b);" % (N, N, N))
     o.append(" *        the integer activations (Q12 / Q11 in, Q15 out) and the rounded Q15 product")
     if cps is not None:
         o.append(" *   uint32_t %s_vocab_at(int token);  int %s_token_of(uint32_t code_point);" % (N, N))
