@@ -26,7 +26,10 @@ steps): bit accuracy, ATmega328P cycles per training step, host instructions
 per training step (callgrind), flash, .data + .bss and the measured stack
 peak (see tools/c_train_targets.py).
 
-Prints markdown tables. Usage: python3 tools/bench_c.py [--h 8 16 32] [--cells rnn gru lstm] [--layers 1] [--steps 16] [--trainer-steps 200]
+With ``--quant int8 int16``: the integer export of each one-layer tanh model
+(``tinyrnn export --quant``) in rows beside its float row.
+
+Prints markdown tables. Usage: python3 tools/bench_c.py [--h 8 16 32] [--cells rnn gru lstm] [--layers 1] [--steps 16] [--quant int8 int16] [--trainer-steps 200]
 """
 
 import argparse
@@ -39,9 +42,16 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import c_targets as ct  # noqa: E402
+import quant_targets as qt  # noqa: E402
 
 from tinyrnn import RNN, init_params  # noqa: E402
 from tinyrnn.export.c_cells import macs_per_step, scratch_floats, state_floats  # noqa: E402
+from tinyrnn.export.c_int import weight_bytes  # noqa: E402
+from tinyrnn.workflow.quant import calibrate, quantize  # noqa: E402
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 V = 65
 VOCAB = [chr(c) for c in range(32, 32 + V)]
@@ -66,7 +76,7 @@ AVR_MAIN = """\
 #ifdef WITH_MODEL
 #include "NAME.h"
 NAME_state_t bench_s;        /* external linkage: the timer calls are barriers for them */
-float bench_z[NAME_Y_S];
+ZTYPE bench_z[NAME_Y_S];
 #endif
 PUT_U32
 int main(void)
@@ -108,7 +118,7 @@ HOST_MAIN = """\
 #include <stdlib.h>
 #include "NAME.h"
 NAME_state_t bench_s;
-float bench_z[NAME_Y_S];
+ZTYPE bench_z[NAME_Y_S];
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 0, t;
@@ -129,9 +139,9 @@ def char_model(H: int, cell: str = "rnn", layers: int = 1) -> RNN:
     return m
 
 
-def avr_numbers(m: RNN, name: str, work: str, steps: int) -> "dict[str, float]":
-    case = ct.Case(m, name, False, [0], 1, vocab=VOCAB)
-    main = AVR_MAIN.replace("STEPS", str(steps)).replace("NAME", name)
+def avr_numbers(case: "Any", work: str, steps: int, ztype: str) -> "dict[str, float]":
+    name = case.name
+    main = AVR_MAIN.replace("STEPS", str(steps)).replace("NAME", name).replace("ZTYPE", ztype)
     exe = ct.build("avr", os.path.join(work, "avr_" + name), [case], main="#define WITH_MODEL 1\n" + main, units={})
     base = ct.build("avr", os.path.join(work, "avr_base"), [], main=main, units={})
     out = ct.run("avr", exe, timeout=300)
@@ -141,9 +151,9 @@ def avr_numbers(m: RNN, name: str, work: str, steps: int) -> "dict[str, float]":
     return {"cycles": cycles, "flash": text + data, "flash_model": text + data - btext - bdata, "ram": data + bss}
 
 
-def arm_flash(m: RNN, name: str, work: str, target: str) -> int:
-    case = ct.Case(m, name, False, [0], 1, vocab=VOCAB)
-    main = AVR_MAIN.replace("STEPS", "4").replace("NAME", name)
+def arm_flash(case: "Any", work: str, target: str, ztype: str) -> int:
+    name = case.name
+    main = AVR_MAIN.replace("STEPS", "4").replace("NAME", name).replace("ZTYPE", ztype)
     exe = ct.build(target, os.path.join(work, target + "_" + name), [case], main="#define WITH_MODEL 1\n" + main, units={})
     base = ct.build(target, os.path.join(work, target + "_base"), [], main=main, units={})
     text, data, _ = ct.sizes(target, exe)
@@ -151,13 +161,14 @@ def arm_flash(m: RNN, name: str, work: str, target: str) -> int:
     return text + data - btext - bdata
 
 
-def host_instructions(m: RNN, name: str, work: str, steps: int) -> float:
+def host_instructions(case: "Any", work: str, steps: int, ztype: str) -> float:
+    name = case.name
     d = os.path.join(work, "host_" + name)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name + ".h"), "w") as f:
-        f.write(ct.Case(m, name, False, [0], 1, vocab=VOCAB).header())
+        f.write(case.header())
     with open(os.path.join(d, "main.c"), "w") as f:
-        f.write(HOST_MAIN.replace("NAME", name))
+        f.write(HOST_MAIN.replace("NAME", name).replace("ZTYPE", ztype))
     exe = os.path.join(d, "bench")
     subprocess.run(["gcc"] + ct.WARN + ["-O2", "main.c", "-o", exe, "-lm"], cwd=d, check=True)
 
@@ -200,6 +211,7 @@ def main() -> int:
     ap.add_argument("--layers", type=int, default=1, help="layers per model (default 1)")
     ap.add_argument("--steps", type=int, default=16, help="timed steps on the ATmega328P (default 16)")
     ap.add_argument("--host-steps", type=int, default=2000, help="steps under callgrind (default 2000)")
+    ap.add_argument("--quant", nargs="*", default=[], choices=("int8", "int16"), help="also the integer export of each model (rows per width)")
     ap.add_argument("--trainer-steps", type=int, default=200, help="echo-task training steps for the C trainer table (default 200; 0: skip it)")
     args = ap.parse_args()
     missing = [p for p in ("avr-gcc", "avr-size", "simavr", "arm-none-eabi-gcc", "arm-none-eabi-size", "gcc", "valgrind") if not ct.shutil.which(p)]
@@ -214,29 +226,43 @@ def main() -> int:
             print("trainer done", file=sys.stderr)
         for cell, H in [(cell, H) for cell in args.cells for H in args.h]:
             m = char_model(H, cell, args.layers)
-            name = "%s%d" % (cell, H)
             macs = macs_per_step(m, False)
             if 4 * m.num_params + 4 * V + 3000 > ct.AVR_FLASH:
                 print("%s H=%d: %d bytes of weights do not fit the ATmega328P: left out" % (cell, H, 4 * m.num_params), file=sys.stderr)
                 continue
-            a = avr_numbers(m, name, work, args.steps)
-            m4 = arm_flash(m, name, work, "m4f")
-            m3 = arm_flash(m, name, work, "m3")
-            ir = host_instructions(m, name, work, args.host_steps)
-            rows.append((cell, H, m.num_params, 4 * m.num_params + 4 * V, macs, a, m4, m3, ir))
-            print("%s H=%d done" % (cell, H), file=sys.stderr)
+            kinds = ["float"] + (args.quant if m.vanilla else [])  # the integer export is for the one-layer tanh cell
+            for kind in kinds:
+                name = "%s%d%s" % (cell, H, "" if kind == "float" else "_" + kind)
+                if kind == "float":
+                    case = ct.Case(m, name, False, [0], 1, vocab=VOCAB)  # type: Any
+                    wbytes, ztype = 4 * m.num_params, "float"
+                else:
+                    qm = quantize(m, "token", kind, calibrate(m, [[k % V for k in range(500)]], "bench", True))
+                    case = qt.QCase(qm, m, name, 1, vocab=VOCAB)
+                    wbytes, ztype = weight_bytes(qm), "int16_t"
+                a = avr_numbers(case, work, args.steps, ztype)
+                m4 = arm_flash(case, work, "m4f", ztype)
+                m3 = arm_flash(case, work, "m3", ztype)
+                ir = host_instructions(case, work, args.host_steps, ztype)
+                step_ram = 4 * (state_floats(m) + scratch_floats(m)) if kind == "float" else 0
+                rows.append((cell, H, kind, m.num_params, wbytes, macs, a, step_ram, m4, m3, ir))
+                print("%s H=%d %s done" % (cell, H, kind), file=sys.stderr)
     print("Char models, V = %d, token input (NAME_step_token), softmax head, %d layer(s); avr-gcc -Os with NAME_USE_PROGMEM, "
           "arm-none-eabi-gcc -O2, host gcc -O2." % (V, args.layers))
+    print("weights: float 4 B per parameter; int: the matrices (1 or 2 B per weight) plus 5 B per row (int16 bias, int16 multiplier, "
+          "8-bit shift) and 1 B per hidden row (the input part's scale shift).")
     print()
-    print("| cell | H | params | MACs/step | weights+vocab (B) | AVR flash: firmware / model (B) | AVR static RAM (B) | step RAM: state+scratch (B) | M4F / M3 flash, model (B) | AVR cycles/step | AVR cycles/MAC | AVR us/step @16 MHz | host instr/step | host instr/MAC |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for cell, H, params, wbytes, macs, a, m4, m3, ir in rows:
-        m = char_model(H, cell, args.layers)
-        step_ram = 4 * (state_floats(m) + scratch_floats(m))
+    print("| cell | H | step | params | MACs/step | weights (B) | vs float | AVR flash: firmware / model (B) | AVR static RAM (B) | "
+          "step RAM: state+scratch (B) | M4F / M3 flash, model (B) | AVR cycles/step | AVR cycles/MAC | AVR us/step @16 MHz | host instr/step | host instr/MAC |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    ref = {}  # type: dict
+    for cell, H, kind, params, wbytes, macs, a, step_ram, m4, m3, ir in rows:
+        if kind == "float":
+            ref[(cell, H)] = wbytes
         print(
-            "| %s | %d | %d | %d | %d | %d / %d | %d | %d | %d / %d | %.0f | %.1f | %.0f | %.0f | %.2f |"
-            % (cell, H, params, macs, wbytes, a["flash"], a["flash_model"], a["ram"], step_ram, m4, m3, a["cycles"], a["cycles"] / macs,
-               a["cycles"] / 16.0, ir, ir / macs)
+            "| %s | %d | %s | %d | %d | %d | %.3f | %d / %d | %d | %s | %d / %d | %.0f | %.1f | %.0f | %.0f | %.2f |"
+            % (cell, H, kind, params, macs, wbytes, wbytes / ref[(cell, H)], a["flash"], a["flash_model"], a["ram"],
+               step_ram if step_ram else "-", m4, m3, a["cycles"], a["cycles"] / macs, a["cycles"] / 16.0, ir, ir / macs)
         )
     if trainer is not None:
         import c_train_targets as ctt

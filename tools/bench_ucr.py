@@ -110,6 +110,7 @@ def load_set(name: str, fraction: float, seed: int) -> "Dict[str, Any]":
         "shape": "%d (%d+%d) x %s x %d" % (len(tr_ds.examples), len(tr), len(ev), str(tr_ds.max_len) if min(len(e.xs) for e in tr_ds.examples) == tr_ds.max_len
                                           else "%d-%d" % (min(len(e.xs) for e in tr_ds.examples), tr_ds.max_len), C),
         "n_test": len(te_ds.examples),
+        "examples": {"train": tr, "eval": ev, "test": te_ds.examples},  # normalised, for tools/bench_quant.py
     }
 
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from typing import List, Optional
 
 from .. import __version__
+from . import calibrate as _calibrate
 from . import check as _check
 from . import eval as _eval
 from . import export as _export
@@ -24,7 +25,7 @@ from . import sample as _sample
 from . import train as _train
 from ..workflow import limits
 
-COMMANDS = [_gradcheck, _train, _sample, _eval, _info, _export, _check]
+COMMANDS = [_gradcheck, _train, _sample, _eval, _info, _export, _check, _calibrate]
 
 
 class UsageError(Exception):

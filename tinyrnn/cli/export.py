@@ -7,7 +7,9 @@ import sys
 from ..workflow import checkpoint
 from ..export.c import check_name, header_from_checkpoint
 from ..workflow.fileio import check_not_input, write_file
-from ..export import micropython
+from ..export import c_int, micropython, micropython_int
+from ..workflow import quant
+from .eval import add_quant_options, sequence_reader
 from ..export.arduino import check_directory, write_library
 from ..workflow.datasets import is_sequence_file, read_sequences
 
@@ -50,21 +52,30 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
         help="on AVR, keep the weights in flash (PROGMEM) by default; without it, define NAME_USE_PROGMEM when compiling",
     )
     export_train.add_arguments(p)
+    add_quant_options(p, "export")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.quant is not None and args.train:
+        raise ValueError("--quant exports the inference step; --train writes the float trainer")
     if args.train:
         if args.output is None or args.format != "c":
             raise ValueError("--train writes one C header: give -o FILE, without --arduino or --format micropython")
         return export_train.run(args)
     if args.checkpoint is None:
         raise ValueError("CKPT is required (--spec only goes with --train)")
+    if args.calibration is not None and args.quant is None:
+        raise ValueError("--calibration goes with --quant")
+    if args.quant is not None and getattr(args, "arduino", None) is not None:
+        raise ValueError("--quant writes a header or a MicroPython module (-o), not an Arduino library")
     if args.format == "micropython":
         return run_micropython(args)
     name = check_name(args.name)  # before the (possibly slow) load
     if getattr(args, "arduino", None) is not None:
         return run_arduino(args, name)
+    if args.quant is not None:
+        return run_quant(args, name)
     to_stdout = args.output in STDOUT_PATHS
     check_not_input(args.output, [args.checkpoint])
     ckpt = checkpoint.load(args.checkpoint)
@@ -86,12 +97,38 @@ def run_micropython(args: argparse.Namespace) -> int:
     micropython.check_module_path(args.output)  # before the (possibly slow) load
     check_not_input(args.output, [args.checkpoint])
     ckpt = checkpoint.load(args.checkpoint)
+    if args.quant is not None:
+        qm, _, where = quant.quantize_checkpoint(ckpt, args.quant, args.calibration, sequence_reader(ckpt))
+        text = micropython_int.module(qm, ckpt.model, vocab=ckpt.vocab, step=ckpt.step, source=os.path.basename(args.checkpoint))
+        write_file(args.output, text, [args.checkpoint], encoding="ascii")
+        print("%s: MicroPython %s module (%s)" % (args.output, args.quant, where))
+        return 0
     text = micropython.module_from_checkpoint(ckpt, source=os.path.basename(args.checkpoint))
     write_file(args.output, text, [args.checkpoint], encoding="ascii")
     m = ckpt.model
     print(
         "%s: MicroPython module  X=%d H=%d Y=%d  %d parameters, %d bytes of weights"
         % (args.output, m.X, m.H, m.Y, m.num_params, 4 * m.num_params)
+    )
+    return 0
+
+
+def run_quant(args: argparse.Namespace, name: str) -> int:
+    to_stdout = args.output in STDOUT_PATHS
+    check_not_input(args.output, [args.checkpoint])
+    ckpt = checkpoint.load(args.checkpoint)
+    qm, cal, where = quant.quantize_checkpoint(ckpt, args.quant, args.calibration, sequence_reader(ckpt))
+    filename = name + ".h" if to_stdout else os.path.basename(args.output)
+    text = c_int.header(
+        qm, ckpt.model, name, vocab=ckpt.vocab, step=ckpt.step, metrics=ckpt.metrics, progmem=args.progmem,
+        source=os.path.basename(args.checkpoint), filename=filename, calibration=cal,
+    )
+    write_file(args.output, text, [args.checkpoint], encoding="ascii")
+    m = ckpt.model
+    print(
+        "%s: %s %s  X=%d H=%d Y=%d  %d bytes of weights (%s)"
+        % (args.output, name, args.quant, m.X, m.H, m.Y, c_int.weight_bytes(qm), where),
+        file=sys.stderr if to_stdout else sys.stdout,
     )
     return 0
 

@@ -21,9 +21,11 @@ Format (version 2)::
                                           # state (every layer's h, then c), so a resumed
                                           # run is bit-identical
       "classes": ["walk", "run"] or null, # optional: class names, class id k is classes[k]
-      "normalize": {...} or null          # optional: input normalisation the model expects:
+      "normalize": {...} or null,         # optional: input normalisation the model expects:
                                           # {"mode": "channel", "mean": [X], "std": [X]}
                                           # or {"mode": "series"} (see workflow/series.py)
+      "export": {"calibration": {...}}    # optional: what `tinyrnn calibrate` measured for
+                                          # the integer export (absent in older files)
     }
 
 ``classes`` and ``normalize`` were added later; a checkpoint without them
@@ -76,6 +78,7 @@ class Checkpoint:
         config: "Optional[Dict[str, Any]]" = None,
         metrics: "Optional[Dict[str, Any]]" = None,
         train_state: "Optional[Dict[str, Any]]" = None,
+        export: "Optional[Dict[str, Any]]" = None,
     ) -> None:
         self.model = model
         self.input_kind = input_kind
@@ -86,12 +89,13 @@ class Checkpoint:
         self.config = config if config is not None else {}
         self.metrics = metrics if metrics is not None else {}
         self.train_state = train_state
+        self.export = export if export is not None else {}
         self.classes = None  # type: Optional[List[str]]
         self.normalize = None  # type: Optional[Dict[str, Any]]
 
     def to_json(self) -> "Dict[str, Any]":
         m = self.model
-        return {
+        d = {
             "format": FORMAT,
             "version": VERSION,
             "tinyrnn_version": __version__,
@@ -110,7 +114,10 @@ class Checkpoint:
             "train_state": self.train_state,
             "classes": self.classes,
             "normalize": self.normalize,
-        }
+        }  # type: Dict[str, Any]
+        if self.export:
+            d["export"] = self.export
+        return d
 
 
 def save(path: str, ckpt: Checkpoint, inputs: "Any" = ()) -> None:
@@ -265,7 +272,10 @@ def from_json(d: "Any", path: str = "<checkpoint>") -> Checkpoint:
     train_state = d.get("train_state")
     if train_state is not None and not isinstance(train_state, dict):
         raise CheckpointError("%s: field 'train_state' must be an object or null" % path)
-    ck = Checkpoint(model, input_kind, vocab, step, optimizer, rng_state, config, metrics, train_state)
+    export = d.get("export", {})
+    if not isinstance(export, dict):
+        raise CheckpointError("%s: field 'export' must be an object" % path)
+    ck = Checkpoint(model, input_kind, vocab, step, optimizer, rng_state, config, metrics, train_state, export)
     ck.classes = _check_classes(path, d.get("classes"), Y, model.head)
     ck.normalize = _check_normalize(path, d.get("normalize"), X, input_kind)
     return ck

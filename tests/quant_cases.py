@@ -1,0 +1,62 @@
+"""Trained models for the integer export tests: a char model and a dense classifier."""
+
+import math
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import export_cases as ec  # noqa: E402  (puts tools/ on sys.path)
+
+from tinyrnn import RNN, Adagrad, Rng, clip_elementwise, init_params  # noqa: E402
+from tinyrnn.workflow import quant  # noqa: E402
+
+_cache = {}  # type: dict
+
+
+def char_model():
+    """(model, vocab, ids): export_cases' trained char model (V = 16, H = 8)."""
+    if "char" not in _cache:
+        _cache["char"] = ec.trained_char_model()
+    return _cache["char"]
+
+
+def waves(rng: Rng, n: int, T: int = 24):
+    """n sequences of 2-D points on one of 3 curves (class = curve), noisy."""
+    out = []
+    for _ in range(n):
+        c = rng.below(3)
+        f = (0.15, 0.35, 0.6)[c]
+        ph = rng.uniform(0.0, 6.28)
+        xs = [[math.sin(f * t + ph) + rng.uniform(-0.2, 0.2), (c - 1) * 0.3 * math.cos(0.1 * t) + rng.uniform(-0.2, 0.2)] for t in range(T)]
+        out.append((xs, c))
+    return out
+
+
+def classifier(iters: int = 400):
+    """(model, train sequences): a dense softmax classifier (X = 2, H = 12, Y = 3) trained many-to-one."""
+    if "cls" not in _cache:
+        rng = Rng(5)
+        data = waves(rng, 90)
+        m = RNN(2, 12, 3, 24, "softmax")
+        init_params(m, 11, "xavier")
+        opt = Adagrad(m.num_params, 0.05)
+        for k in range(iters):
+            xs, c = data[k % len(data)]
+            m.forward(xs, [c], last_only=True)
+            m.backward()
+            clip_elementwise(m.grads, 5.0)
+            opt.step(m.params, m.grads)
+        _cache["cls"] = (m, data)
+    return _cache["cls"]
+
+
+def quantized_char(width: str):
+    m, vocab, ids = char_model()
+    return quant.quantize(m, "token", width, quant.calibrate(m, [ids], "TEXT", True))
+
+
+def quantized_classifier(width: str):
+    m, data = classifier()
+    return quant.quantize(m, "dense", width, quant.calibrate(m, [xs for xs, _ in data], "waves", False))

@@ -1,0 +1,460 @@
+"""Export the integer model (``tinyrnn export --quant int8|int16``) as one C99 header.
+
+The step computes exactly what ``tinyrnn.core.quant.QModel.step`` computes,
+in ``int8_t``/``int16_t`` weights, ``int16_t`` state and logits and
+``int32_t`` accumulators; no floating point in any step function (only
+``NAME_output`` and ``NAME_sample``, which turn logits into probabilities,
+use float). The formats and bounds are in ``tinyrnn/core/quant.py`` and
+docs/export.md::
+
+    typedef struct { int16_t h[NAME_H_S]; } NAME_state_t;       Q15
+    void NAME_reset(NAME_state_t *s);
+    void NAME_step(NAME_state_t *s, const int16_t *x, int16_t *z);  x: round(x * 2^NAME_X_SHIFT)
+    int  NAME_step_token(NAME_state_t *s, int token, int16_t *z);   0, or -1 outside [0, X)
+    int  NAME_argmax(const int16_t *z);                              logits: z / 2^NAME_Z_SHIFT
+    void NAME_output(const int16_t *z, float *y);                    softmax / sigmoid / identity (float)
+    int16_t NAME_tanh_q12(int16_t p), NAME_sigmoid_q11(int16_t p), NAME_mul_q15(int16_t a, int16_t b)
+"""
+
+from .. import __version__
+from ..core import quant as Q
+from ..core.model import RNN
+from .c import (
+    MAX_DIM, ExportError, _RNG_NEXT, _TOKEN_OF, _VOCAB_AT, check_name, comment_text, eval_loss, vocab_code_points,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Sequence
+
+WBYTES = {"int8": 1, "int16": 2}
+
+
+def flash_bytes(qm: "Q.QModel", has_vocab: bool) -> int:
+    """Bytes of tables: weights, per-row bias (2 B) and requant constants (3 B), the tanh table, the vocabulary."""
+    return weight_bytes(qm) + 2 * len(Q.TANH) + (4 * qm.X if has_vocab else 0)
+
+
+def weight_bytes(qm: "Q.QModel") -> int:
+    """Bytes of the weights proper: the matrices plus each row's bias and requant constants (and a hidden row's kx)."""
+    L, O = qm.layers[0].rows, qm.out
+    return WBYTES[qm.width] * (len(L.W) + len(O.W)) + 5 * (L.n + O.n) + L.n
+
+
+def _table(o: "List[str]", ctype: str, cname: str, values: "Sequence[int]", comment: str, per_line: int) -> None:
+    o.append("/* %s */" % comment)
+    o.append("static const %s %s[%d] NAME_FLASH_ = {" % (ctype, cname, len(values)))
+    for k in range(0, len(values), per_line):
+        o.append("    " + ", ".join(_int(v) for v in values[k : k + per_line]) + ",")
+    o.append("};")
+
+
+def _int(v: int) -> str:
+    # INT32_MIN-safe, and L so a 16-bit int compiler (AVR) reads 32-bit constants as long
+    return "%dL" % v if not -32767 <= v <= 32767 else "%d" % v
+
+
+def header(
+    qm: "Q.QModel",
+    model: RNN,
+    name: str = "model",
+    vocab: "Optional[Sequence[str]]" = None,
+    step: "Optional[int]" = None,
+    metrics: "Optional[Dict[str, Any]]" = None,
+    progmem: bool = False,
+    source: "Optional[str]" = None,
+    filename: "Optional[str]" = None,
+    calibration: "Optional[Dict[str, Any]]" = None,
+) -> str:
+    """The integer C99 header of ``qm`` (quantised from ``model``)."""
+    N = check_name(name)
+    X, H, Y = model.X, model.H, model.Y
+    for d, size in (("X", X), ("H", H), ("Y", Y)):
+        if size > MAX_DIM:
+            raise ExportError("dimension %s = %d is too large for the C runtime (limit %d)" % (d, size, MAX_DIM))
+    cps = vocab_code_points(vocab) if vocab is not None else None
+    if cps is not None and len(cps) != X:
+        raise ExportError("vocabulary has %d entries, expected X = %d" % (len(cps), X))
+    L, O = qm.layers[0].rows, qm.out
+    wt = "int8_t" if qm.width == "int8" else "int16_t"
+    rdw = "(int8_t)pgm_read_byte(p)" if qm.width == "int8" else "(int16_t)pgm_read_word(p)"
+    dense = qm.dense
+    input_kind = "dense" if dense else "token"
+    loss = eval_loss(metrics)
+    macs_token, macs_dense = H * H + Y * H, H * X + H * H + Y * H
+    o = []  # type: List[str]
+    o.append("/* %s -- tinyrnn %s %s export of a vanilla tanh RNN. Generated file: do not edit." % (
+        comment_text(filename or N + ".h"), __version__, qm.width))
+    o.append(" *")
+    if source is not None:
+        o.append(" * source: %s" % comment_text(source))
+    o.append(" * head: %s   input: %s   X=%d H=%d Y=%d   parameters: %d" % (model.head, input_kind, X, H, Y, model.num_params))
+    if step is not None:
+        o.append(" * training step: %d" % int(step))
+    if loss is not None:
+        o.append(" * float model %s: %s" % (comment_text(loss[0]), "%.9g" % loss[1]))
+    if calibration is not None:
+        o.append(" * calibration: max|z| %.6g%s over %d steps of %s" % (
+            calibration["z_absmax"], "" if calibration.get("x_absmax") is None else ", max|x| %.6g" % calibration["x_absmax"],
+            int(calibration.get("steps", 0)), comment_text(str(calibration.get("source", "?")))))
+    o.append(" *")
+    o.append(" * Integer only in the step (bit-exact with tinyrnn.core.quant, `tinyrnn sample/eval --quant %s`):" % qm.width)
+    o.append(" *   h (Q15) = tanh_q12(requant(b + W [x|h]))     z (Q%d) = requant(by + Wy h)" % qm.zshift)
+    o.append(" *   weights %s, one scale per row; int32 sums proven below 2^30; tanh: 257-entry table," % qm.width)
+    o.append(" *   linear interpolation. Logits: z / 2^%s_Z_SHIFT.%s" % (
+        N, "  Dense input: x_q = round(x * 2^%s_X_SHIFT), int16." % N if dense else ""))
+    o.append(" *")
+    o.append(" * API (all static; no malloc, no VLA, no global mutable state; include in one .c file):")
+    o.append(" *   void %s_reset(%s_state_t *s);                               h = 0" % (N, N))
+    o.append(" *   void %s_step(%s_state_t *s, const int16_t *x, int16_t *z);  x: %s_X_S int16, z: %s_Y_S logits" % (N, N, N, N))
+    o.append(" *   int  %s_step_token(%s_state_t *s, int token, int16_t *z);  one-hot input; returns 0," % (N, N))
+    o.append(" *        or -1 if token is outside [0, %s_X_S): then s is unchanged and z is all 0" % N)
+    o.append(" *   int  %s_argmax(const int16_t *z);           first index of the largest logit" % N)
+    o.append(" *   void %s_output(const int16_t *z, float *y);  %s of z / 2^%s_Z_SHIFT (float; not in the step)" % (
+        N, {"softmax": "softmax", "sigmoid": "sigmoid", "mse": "identity"}[model.head], N))
+    o.append(" *   int16_t %s_tanh_q12(int16_t p);  int16_t %s_sigmoid_q11(int16_t p);  int16_t %s_mul_q15(int16_t a, int16_t b);" % (N, N, N))
+    o.append(" *        the integer activations (Q12 / Q11 in, Q15 out) and the rounded Q15 product")
+    if cps is not None:
+        o.append(" *   uint32_t %s_vocab_at(int token);  int %s_token_of(uint32_t code_point);" % (N, N))
+    if model.head == "softmax":
+        o.append(" *   uint64_t %s_rng_next(uint64_t *rng);" % N)
+        o.append(" *   int  %s_sample(const int16_t *z, float temperature, uint64_t *rng);  as tinyrnn sample --quant" % N)
+    o.append(" * %s_state_t is a plain struct: copy it to snapshot the model, copy it back to restore." % N)
+    o.append(" * AVR: define %s_USE_PROGMEM to keep the tables in flash." % N)
+    o.append(" */")
+    o.append("#ifndef TINYRNN_%s_H" % N)
+    o.append("#define TINYRNN_%s_H" % N)
+    o.append("")
+    o.append("#include <stdint.h>")
+    o.append("#include <math.h> /* expf in NAME_output / NAME_sample only */")
+    o.append("")
+    o.append("#if (-1 >> 1) != -1")
+    o.append('#error "the integer step needs >> of a negative number to be an arithmetic shift (gcc, clang, avr-gcc)"')
+    o.append("#endif")
+    o.append("#define NAME_X_S %d /* inputs (vocabulary size for token input) */" % X)
+    o.append("#define NAME_H_S %d /* hidden units */" % H)
+    o.append("#define NAME_Y_S %d /* outputs (logits) */" % Y)
+    o.append('#define NAME_HEAD "%s"' % model.head)
+    o.append("#define NAME_HEAD_%s 1" % model.head.upper())
+    o.append('#define NAME_INPUT "%s"' % input_kind)
+    o.append("#define NAME_INPUT_%s 1" % input_kind.upper())
+    o.append('#define NAME_QUANT "%s"' % qm.width)
+    o.append("#define NAME_QUANT_%s 1" % qm.width.upper())
+    o.append('#define NAME_TINYRNN_VERSION "%s"' % comment_text(__version__))
+    if step is not None:
+        o.append("#define NAME_TRAIN_STEP %dL" % int(step))
+    o.append("#define NAME_Z_SHIFT %d /* logit = z / 2^NAME_Z_SHIFT */" % qm.zshift)
+    o.append("#define NAME_X_SHIFT %d /* dense input: x_q = round(x * 2^NAME_X_SHIFT), saturated to int16 */" % qm.xshift)
+    o.append("#define NAME_P_SHIFT %d /* each product w*v is shifted right by this before it is summed */" % L.P)
+    o.append("#define NAME_PARAMS %dL" % model.num_params)
+    o.append("#define NAME_FLASH_BYTES %dL /* weights, per-row constants, tanh table%s */" % (
+        flash_bytes(qm, cps is not None), ", vocabulary" if cps is not None else ""))
+    o.append("#define NAME_STATE_RAM_BYTES %d /* sizeof(NAME_state_t) */" % (2 * H))
+    o.append("#define NAME_SCRATCH_BYTES %d /* stack scratch during a step */" % (2 * H))
+    o.append("#define NAME_MACS_PER_STEP_TOKEN %dL" % macs_token)
+    o.append("#define NAME_MACS_PER_STEP_DENSE %dL" % macs_dense)
+    o.append("#define NAME_MACS_PER_STEP %dL" % (macs_dense if dense else macs_token))
+    o.append("")
+    if progmem:
+        o.append("#if defined(__AVR__) && !defined(NAME_USE_PROGMEM)")
+        o.append("#define NAME_USE_PROGMEM 1 /* exported with --progmem */")
+        o.append("#endif")
+    o.append("#if defined(NAME_USE_PROGMEM) && !defined(__AVR__)")
+    o.append('#error "NAME_USE_PROGMEM is for AVR (avr-gcc, avr-libc)"')
+    o.append("#endif")
+    o.append("#if defined(NAME_USE_PROGMEM)")
+    o.append("#include <avr/pgmspace.h>")
+    o.append("#define NAME_FLASH_ PROGMEM")
+    o.append("#define NAME_RDW_(p) %s" % rdw)
+    o.append("#define NAME_RD8_(p) pgm_read_byte(p)")
+    o.append("#define NAME_RD16_(p) (int16_t)pgm_read_word(p)")
+    o.append("#define NAME_RD32_(p) pgm_read_dword(p)")
+    o.append("#else")
+    o.append("#define NAME_FLASH_")
+    for m in ("RDW", "RD8", "RD16", "RD32"):
+        o.append("#define NAME_%s_(p) (*(p))" % m)
+    o.append("#endif")
+    o.append("#if defined(__GNUC__)")
+    o.append("#define NAME_API_ static __attribute__((unused))")
+    o.append("#define NAME_INNER_ static inline __attribute__((always_inline)) /* per-row helpers: no call */")
+    o.append("#else")
+    o.append("#define NAME_API_ static")
+    o.append("#define NAME_INNER_ static")
+    o.append("#endif")
+    o.append("")
+    o.append("typedef %s NAME_w_t;" % wt)
+    o.append("typedef struct { int16_t h[NAME_H_S]; } NAME_state_t; /* Q15 */")
+    o.append("")
+    K = X + H
+    _table(o, "NAME_w_t", "NAME_W", L.W, "hidden rows: %d x %d (H x (X + H)): [Wxh | Whh], %s, row-major" % (H, K, qm.width), 16)
+    _table(o, "int16_t", "NAME_b", L.b, "hidden biases (units of 2^r of the row's sum)", 12)
+    _table(o, "uint8_t", "NAME_kx", L.kx, "hidden rows: the input part's weights are in units of 2^kx of the row's", 16)
+    _table(o, "uint8_t", "NAME_r", L.r, "hidden rows: requant shift r", 16)
+    _table(o, "int16_t", "NAME_m", L.m, "hidden rows: requant multiplier m (to Q12)", 12)
+    _table(o, "NAME_w_t", "NAME_Wy", O.W, "output rows: %d x %d (Y x H), %s, row-major" % (Y, H, qm.width), 16)
+    _table(o, "int16_t", "NAME_by", O.b, "output biases (units of 2^r of the row's sum)", 12)
+    _table(o, "uint8_t", "NAME_ry", O.r, "output rows: requant shift r", 16)
+    _table(o, "int16_t", "NAME_my", O.m, "output rows: requant multiplier m (to Q%d)" % qm.zshift, 12)
+    _table(o, "int16_t", "NAME_tanh_", Q.TANH, "round(32768 tanh(k/32)), k = 0..256, capped at 32767", 12)
+    if cps is not None:
+        o.append("#define NAME_HAS_VOCAB 1")
+        _table(o, "uint32_t", "NAME_vocab", cps, "vocabulary: token id -> Unicode code point", 8)
+    o.append("")
+    o.append(_KERNELS)
+    o.append(_DOT[qm.width].replace("ASM_LOOP\n", _ASM))
+    o.append(_STEP)
+    o.append(_OUTPUT[model.head])
+    if cps is not None:
+        o += [_VOCAB_AT, _TOKEN_OF]
+    if model.head == "softmax":
+        o += [_RNG_NEXT, _SAMPLE]
+    o.append("#endif /* TINYRNN_NAME_H */")
+    return "\n".join(o).replace("NAME", N) + "\n"
+
+
+_KERNELS = """\
+/* tanh of a Q12 value as Q15 in [-32767, 32767]: |p| capped at 32767 (tanh(8) ~ 1),
+   table entry k = |p| >> 7 plus the interpolated share (rounded) of the next; odd. */
+NAME_API_ int16_t NAME_tanh_q12(int16_t p)
+{
+    uint16_t a = (uint16_t)(p < 0 ? -(int32_t)p : (int32_t)p);
+    uint8_t k, f;
+    int16_t t0, t;
+    if (a > 32767u) a = 32767u;
+    k = (uint8_t)((uint16_t)(a << 1) >> 8); /* a >> 7 */
+    f = (uint8_t)(a & 127u);
+    t0 = NAME_RD16_(NAME_tanh_ + k);
+    /* ((d f + 64) >> 7) with d = t1 - t0 in [0, 1024]: (x << 1) >> 8 is byte moves on AVR */
+    t = (int16_t)(t0 + (int16_t)((((uint32_t)(uint16_t)(NAME_RD16_(NAME_tanh_ + k + 1) - t0) * f + 64u) << 1) >> 8));
+    return (int16_t)(p < 0 ? -t : t);
+}
+
+/* sigmoid of a Q11 value as Q15 in [0, 32767]: (1 + tanh(x/2)) / 2, and x/2 in Q12 is p. */
+NAME_API_ int16_t NAME_sigmoid_q11(int16_t p)
+{
+    return (int16_t)((INT32_C(32768) + NAME_tanh_q12(p)) >> 1);
+}
+
+/* a * b of two Q15 values (|a|, |b| <= 32767), rounded: (a b + 2^14) >> 15. */
+NAME_API_ int16_t NAME_mul_q15(int16_t a, int16_t b)
+{
+    return (int16_t)(((int32_t)a * b + INT32_C(16384)) >> 15);
+}
+
+/* A row's sum d in the next format: t = (d >> r) + b clamped to int16 (where the
+   result has saturated already), then (t m + 2^13) >> 14 with 2^14 <= m < 2^15
+   (|t m| < 2^30), saturated to int16. The shifts are split so that AVR moves bytes. */
+NAME_INNER_ int16_t NAME_requant_(int32_t d, int16_t b, uint8_t r, int16_t m)
+{
+    int32_t t, y;
+    if (r >= 16u) { d >>= 16; r = (uint8_t)(r - 16u); }
+    if (r >= 8u) { d >>= 8; r = (uint8_t)(r - 8u); }
+    t = (d >> r) + b;
+    if (t > INT32_C(32767)) t = INT32_C(32767);
+    else if (t < -INT32_C(32768)) t = -INT32_C(32768);
+    y = (int32_t)(int16_t)t * m + INT32_C(8192);
+    if (y >= INT32_C(536870912)) return 32767;   /* y >> 14 >= 2^15 */
+    if (y < -INT32_C(536870912)) return -32768;
+    return (int16_t)(uint16_t)(((uint32_t)y << 2) >> 16); /* y >> 14 */
+}
+"""
+
+# One term of the AVR row sum (see NAME_dot_): w + 128 (unsigned) times the low byte of v (MUL, no
+# sign extension), times the signed high byte (MULSU), both added into the 32-bit acc.
+_AVR_TERM = [
+    "lpm %[wj], Z+", "subi %[wj], 0x80", "ld %[lo], X+", "ld %[hi], X+",
+    "mul %[wj], %[lo]", "add %A[acc], r0", "adc %B[acc], r1", "adc %C[acc], %[z0]", "adc %D[acc], %[z0]",
+    "mulsu %[hi], %[wj]", "mov %[t], r1", "lsl %[t]", "sbc %[t], %[t]", "add %B[acc], r0", "adc %C[acc], r1", "adc %D[acc], %[t]",
+]
+# n odd: one term first; then two terms per loop
+_AVR_LOOP = (["clr %[z0]", "sbrs %A[n], 0", "rjmp 2f"] + _AVR_TERM + ["sbiw %[n], 1", "breq 3f", "2:"] + _AVR_TERM * 2
+             + ["sbiw %[n], 2", "brne 2b", "3:", "clr __zero_reg__"])
+_ASM = "    __asm__ __volatile__(\n" + "".join('        "%s\\n\\t"\n' % ins for ins in _AVR_LOOP)
+
+_DOT = {
+    "int8": """\
+/* The one-hot input's term, w * 32768 (w << 15 without shifting a negative
+   number, and without a 15-step shift loop on AVR). */
+#define NAME_column_(w) ((int32_t)((uint32_t)(uint16_t)(int16_t)(w) << 16) >> 1)
+#if defined(NAME_USE_PROGMEM)
+/* sum_j w[j] v[j], exact (|sum| < 2^30: checked at export), ATmega: 23 cycles a term
+   (two terms per loop; n >= 1).
+   The weight is read as w + 128 (unsigned: one MUL for the low byte of v, no sign
+   extension), so the loop sums (w + 128) v; sv = sum_j v[j] takes the 128 v back out.
+   All in uint32_t arithmetic mod 2^32, exact because the true sum fits an int32. */
+NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
+{
+    uint32_t acc = 0;
+    uint8_t wj, lo, hi, t, z0;
+ASM_LOOP
+        : [acc] "+r"(acc), [wj] "=&a"(wj), [lo] "=&a"(lo), [hi] "=&a"(hi), [t] "=&r"(t), [z0] "=&r"(z0),
+          [n] "+w"(n), [w] "+z"(w), [v] "+x"(v)
+        :
+        : "r0", "memory");
+    return (int32_t)(acc - ((uint32_t)sv << 7));
+}
+#else
+/* sum_j w[j] v[j]: int8 x int16 products, exact in int32 (|sum| < 2^30: checked at export). */
+NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
+{
+    int32_t acc = 0;
+    int j;
+    (void)sv;
+    for (j = 0; j < n; ++j) acc += (int32_t)NAME_RDW_(w + j) * v[j];
+    return acc;
+}
+#endif
+""",
+    "int16": """\
+/* The one-hot input's term, (w * 32768) >> 8 = w * 128. */
+#define NAME_column_(w) ((int32_t)(w) * INT32_C(128))
+/* sum_j (w[j] v[j]) >> 8: int16 x int16 products (|p| < 2^30), each shifted right by 8 (floor). */
+NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
+{
+    int32_t acc = 0;
+    int j;
+    (void)sv;
+    for (j = 0; j < n; ++j) acc += ((int32_t)NAME_RDW_(w + j) * v[j]) >> 8;
+    return acc;
+}
+""",
+}
+
+_STEP = """\
+/* sum_j v[j] (for the AVR dot product; |sum| < 2^30). */
+NAME_API_ int32_t NAME_sum_(const int16_t *v, int n)
+{
+    int32_t a = 0;
+    int j;
+    for (j = 0; j < n; ++j) a += v[j];
+    return a;
+}
+
+NAME_API_ void NAME_reset(NAME_state_t *s)
+{
+    int i;
+    for (i = 0; i < NAME_H_S; ++i) s->h[i] = 0;
+}
+
+/* h = tanh_q12(requant([Wxh | Whh] [x | h], b)); x NULL: the one-hot column `token`. */
+NAME_API_ void NAME_layer_(NAME_state_t *s, const int16_t *x, int token)
+{
+    int16_t hn[NAME_H_S];
+    int32_t sx = 0, sh = NAME_sum_(s->h, NAME_H_S);
+    const NAME_w_t *w = NAME_W; /* row i: NAME_W + i (NAME_X_S + NAME_H_S), stepped, not multiplied */
+    int i;
+    if (x) sx = NAME_sum_(x, NAME_X_S);
+    for (i = 0; i < NAME_H_S; ++i, w += NAME_X_S + NAME_H_S) {
+        int32_t d;
+        if (x) d = NAME_dot_(w, x, NAME_X_S, sx);
+        else d = NAME_column_(NAME_RDW_(w + token));
+        d = (int32_t)((uint32_t)d << NAME_RD8_(NAME_kx + i)); /* the input part's scale: 2^kx times the row's */
+        d += NAME_dot_(w + NAME_X_S, s->h, NAME_H_S, sh);
+        hn[i] = NAME_tanh_q12(NAME_requant_(d, NAME_RD16_(NAME_b + i), NAME_RD8_(NAME_r + i), NAME_RD16_(NAME_m + i)));
+    }
+    for (i = 0; i < NAME_H_S; ++i) s->h[i] = hn[i];
+}
+
+/* z = requant(by + Wy h): NAME_Y_S int16 logits, z / 2^NAME_Z_SHIFT. */
+NAME_API_ void NAME_logits_(const NAME_state_t *s, int16_t *z)
+{
+    int32_t sh = NAME_sum_(s->h, NAME_H_S);
+    const NAME_w_t *w = NAME_Wy;
+    int k;
+    for (k = 0; k < NAME_Y_S; ++k, w += NAME_H_S) {
+        int32_t d = NAME_dot_(w, s->h, NAME_H_S, sh);
+        z[k] = NAME_requant_(d, NAME_RD16_(NAME_by + k), NAME_RD8_(NAME_ry + k), NAME_RD16_(NAME_my + k));
+    }
+}
+
+/* One step with a dense input x (NAME_X_S int16: round(x * 2^NAME_X_SHIFT)). */
+NAME_API_ void NAME_step(NAME_state_t *s, const int16_t *x, int16_t *z)
+{
+    NAME_layer_(s, x, 0);
+    NAME_logits_(s, z);
+}
+
+/* One step with a one-hot input. Returns 0; for a token outside [0, NAME_X_S)
+   returns -1, leaves *s unchanged and sets z to 0. */
+NAME_API_ int NAME_step_token(NAME_state_t *s, int token, int16_t *z)
+{
+    int k;
+    if (token < 0 || token >= NAME_X_S) {
+        for (k = 0; k < NAME_Y_S; ++k) z[k] = 0;
+        return -1;
+    }
+    NAME_layer_(s, 0, token);
+    NAME_logits_(s, z);
+    return 0;
+}
+
+/* Index of the largest logit (the first one on ties). */
+NAME_API_ int NAME_argmax(const int16_t *z)
+{
+    int k, best = 0;
+    for (k = 1; k < NAME_Y_S; ++k)
+        if (z[k] > z[best]) best = k;
+    return best;
+}
+"""
+
+_OUTPUT = {
+    "softmax": """\
+/* y = softmax(z / 2^NAME_Z_SHIFT) in float (not part of the step). */
+NAME_API_ void NAME_output(const int16_t *z, float *y)
+{
+    int k, best = NAME_argmax(z);
+    float sum = 0.0f, inv;
+    for (k = 0; k < NAME_Y_S; ++k) {
+        y[k] = expf((float)(z[k] - z[best]) * (1.0f / (float)(1L << NAME_Z_SHIFT)));
+        sum += y[k];
+    }
+    inv = 1.0f / sum;
+    for (k = 0; k < NAME_Y_S; ++k) y[k] *= inv;
+}
+""",
+    "sigmoid": """\
+/* y = sigmoid(z / 2^NAME_Z_SHIFT) in float (not part of the step). */
+NAME_API_ void NAME_output(const int16_t *z, float *y)
+{
+    int k;
+    for (k = 0; k < NAME_Y_S; ++k) {
+        float v = (float)z[k] * (1.0f / (float)(1L << NAME_Z_SHIFT));
+        y[k] = v >= 0.0f ? 1.0f / (1.0f + expf(-v)) : expf(v) / (1.0f + expf(v));
+    }
+}
+""",
+    "mse": """\
+/* y = z / 2^NAME_Z_SHIFT in float (not part of the step). */
+NAME_API_ void NAME_output(const int16_t *z, float *y)
+{
+    int k;
+    for (k = 0; k < NAME_Y_S; ++k) y[k] = (float)z[k] * (1.0f / (float)(1L << NAME_Z_SHIFT));
+}
+""",
+}
+
+_SAMPLE = """\
+/* A token drawn from softmax(z / 2^NAME_Z_SHIFT / temperature), the rule and stream of
+   `tinyrnn sample --quant ... --seed S` (*rng = S) with float sums as in the float
+   header; temperature <= 0 or NaN: NAME_argmax(z) without a draw (exactly Python's). */
+NAME_API_ int NAME_sample(const int16_t *z, float temperature, uint64_t *rng)
+{
+    int k, best;
+    float inv, u, sum = 0.0f, acc = 0.0f;
+    if (!(temperature > 0.0f)) return NAME_argmax(z);
+    inv = 1.0f / (temperature * (float)(1L << NAME_Z_SHIFT));
+    if (!(inv <= 3.40282347e38f)) {
+        (void)NAME_rng_next(rng);
+        return NAME_argmax(z);
+    }
+    best = NAME_argmax(z);
+    for (k = 0; k < NAME_Y_S; ++k) sum += expf((float)(z[k] - z[best]) * inv);
+    u = (float)(uint32_t)(NAME_rng_next(rng) >> 40) * (1.0f / 16777216.0f) * sum;
+    for (k = 0; k < NAME_Y_S; ++k) {
+        acc += expf((float)(z[k] - z[best]) * inv);
+        if (u < acc) return k;
+    }
+    return NAME_Y_S - 1;
+}
+"""
