@@ -104,8 +104,15 @@ def shift_for(absmax: float, cap: int) -> int:
     return s
 
 
+def check_vanilla(model: RNN) -> None:
+    """QuantError unless ``model`` is the one-layer tanh cell (the only one with an integer path yet)."""
+    if not model.vanilla:
+        raise QuantError("integer export is for one-layer tanh models; this model is %s x %d layers" % (model.cell, model.layers))
+
+
 def quantize(model: RNN, input_kind: str, width: str, calibration: "Dict[str, Any]") -> "Q.QModel":
     """The integer model of ``model`` (one vanilla layer) for ``width`` 'int8' or 'int16'."""
+    check_vanilla(model)
     if width not in WIDTHS:
         raise QuantError("--quant must be int8 or int16, got %r" % (width,))
     X, H, Y, L, P = model.X, model.H, model.Y, model.layout, model.params
@@ -148,6 +155,7 @@ def calibrate(model: RNN, sequences: "Sequence[Sequence[Any]]", source: str, car
     ``carry``: the state runs on from one sequence to the next (text), else
     every sequence starts from h = 0. At most MAX_CALIBRATION_STEPS steps.
     """
+    check_vanilla(model)
     h = model.new_state()
     z = [0.0] * model.Y
     xmax = zmax = 0.0
