@@ -127,18 +127,17 @@ def make_model(X: int, H: int, Y: int, T: int, head: str = "softmax", cell: str 
 
 
 def init_uniform(model: Any, seed: int, scale: float) -> None:
-    """Every weight matrix U(-scale, scale) from tinyrnn's Rng(seed), biases 0 (PyTorch's distribution with scale 1/sqrt(H))."""
+    """Every parameter, biases too, U(-scale, scale) from tinyrnn's Rng(seed), in layout order.
+
+    With scale = 1/sqrt(H) this is the distribution PyTorch gives nn.RNN /
+    nn.GRU / nn.LSTM and an nn.Linear(H, Y)."""
     from ..core.rng import Rng
 
     if not math.isfinite(scale) or scale <= 0:
         raise ValueError("init scale must be a positive finite number, got %r" % (scale,))
     rng = Rng(seed)
     P = model.params
-    for name, (off, rows, cols) in sorted(layout_of(model).groups.items(), key=lambda kv: kv[1][0]):
-        if not cols:
-            P[off : off + rows] = [0.0] * rows
-        else:
-            rng.fill_uniform(P, off, rows * cols, -scale, scale)
+    rng.fill_uniform(P, 0, layout_of(model).size, -scale, scale)
 
 
 __all__ = ["CELLS", "GATES", "GatedLayout", "ArrayModel", "make_model", "layout_of", "cell_of", "layers_of", "layer_groups", "init_uniform"]
