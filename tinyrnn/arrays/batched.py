@@ -464,6 +464,20 @@ class BatchedRNN:
         pick = xp.astype(steps == xp.reshape(xp.astype(lens, steps.dtype), (1, -1)) - 1, self.dtype)  # (n, B)
         return xp.concat([xp.sum(xp.stack(q, axis=0) * pick[:, :, None], axis=0) for q in seqs], axis=1)
 
+    def outputs(self, inputs: Array, h0: Optional[Array] = None) -> Array:
+        """(B, n, Y) logits z of every step (no loss; the head's targets are not needed)."""
+        xp = self.xp
+        shape = shape_of(inputs)
+        B, n = shape[0], shape[1] if len(shape) > 1 else 0
+        if self.head == "softmax":
+            dummy = xp.zeros((B, n), dtype=xp.int64, device=self.device)
+        else:
+            dummy = xp.zeros((B, n, self.Y), dtype=self.dtype, device=self.device)
+        self.forward(inputs, dummy, h0=h0)
+        top = self._cache[4][-1]["hs_flat"]  # (n*B, H), time-major
+        z = top @ xp.matrix_transpose(self.group("Why")) + self.group("by")
+        return xp.permute_dims(xp.reshape(z, (n, B, self.Y)), (1, 0, 2))
+
     def logits(self, state: Array) -> Array:
         """(B, Y) logits of the head from (B, S) states (the top layer's h)."""
         xp = self.xp
