@@ -311,6 +311,56 @@ def section_api():
     return out
 
 
+def section_gated():
+    """GRU and LSTM, 1 and 2 layers: forward, backward, step, an optimiser step, diagnostics."""
+    out = {}
+    case = 0
+    for cell in ("gru", "lstm"):
+        for layers in (1, 2):
+            for head, dense, mode in (("softmax", False, "masked"), ("mse", True, "many2one"), ("sigmoid", True, "many2many")):
+                case += 1
+                m = RNN(X, H, Y, T, head, cell, layers)
+                init_params(m, SEED + 50 + case, "uniform", 0.9)
+                rng = Rng(3000 + case)
+                xs, ts = _sequence(rng, head, dense, N)
+                targets, w, last = _mode_args(rng, mode, ts, N)
+                s0 = [rng.uniform(-0.5, 0.5) for _ in range(m.S)]
+                loss = m.forward(xs, targets, w, s0, last)
+                m.backward()
+                d = diagnostics(m)
+                opt = Adagrad(m.num_params, 0.05) if not dense else Adam(m.num_params, 0.01)
+                p = list(m.params)
+                opt.step(p, m.grads, m.grad_ranges())
+                st, z, zs = list(s0), [0.0] * Y, []
+                for x in xs:
+                    m.step(st, x, z)
+                    zs.append(list(z))
+                out["%s%d_%s_%s_%s" % (cell, layers, head, "dense" if dense else "token", mode)] = {
+                    "loss": loss,
+                    "grads": list(m.grads),
+                    "d0": list(m.dh0),
+                    "final": m.final_state(),
+                    "stepped": st,
+                    "z": zs,
+                    "gates": m.a[0 : len(m.a)],
+                    "updated": p,
+                    "diagnostics": {k: d[k] for k in sorted(d)},
+                }
+    return out
+
+
+def section_gated_gradcheck():
+    out = {}
+    for cell in ("gru", "lstm"):
+        m = RNN(3, 2, 2, 3, "softmax", cell, 2)
+        init_params(m, 9, "uniform", 0.9)
+        rng = Rng(9)
+        xs, ts = _sequence(rng, "softmax", False, 3, x=3, y=2)
+        errs = gradcheck(m, xs, ts, h0=[rng.uniform(-0.5, 0.5) for _ in range(m.S)])
+        out[cell] = {"max_rel_err": max(errs.values()), "groups": sorted(errs.keys()), "grads": list(m.grads)}
+    return out
+
+
 SECTIONS = (
     ("rng", section_rng),
     ("rng_normal", section_normal),
@@ -323,6 +373,8 @@ SECTIONS = (
     ("diagnostics", section_diagnostics),
     ("trouble", section_trouble),
     ("api", section_api),
+    ("gated", section_gated),
+    ("gated_gradcheck", section_gated_gradcheck),
 )
 
 

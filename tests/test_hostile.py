@@ -131,7 +131,7 @@ LOAD_MUTATIONS = {
     "input-dense-char": (_set(["input"], "dense"), "character model"),
     "head-sigmoid-char": (_set(["head"], "sigmoid"), "character model"),
     "format-wrong": (_set(["format"], "pytorch"), "not a tinyrnn checkpoint"),
-    "version-2": (_set(["version"], 2), "version"),
+    "version-3": (_set(["version"], 3), "version"),
     "version-400-digit": (_set(["version"], BIG), "digits"),
     "vocab-lone-surrogate": (lambda d: (d["vocab"].__setitem__(0, "\ud800"), d)[1], "surrogate"),
     "vocab-low-surrogate": (lambda d: (d["vocab"].__setitem__(1, "\udfff"), d)[1], "surrogate"),

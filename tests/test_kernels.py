@@ -172,6 +172,11 @@ def test_primitives_against_plain_python():
     g = [1.0, -7.0, 0.5, 8.0, -0.25]
     k.clamp(g, 1, 5, 2, 2.0)  # only indices 1 and 3
     assert g == [1.0, -2.0, 0.5, 2.0, -0.25]
+    col = [0.0] * (R + 1)
+    k.gather(P, off + 1, C, col, 1, R, v, 3)  # column 1 of W, plus v[3:]
+    assert col == [0.0] + [P[off + i * C + 1] + v[3 + i] for i in range(R)]
+    assert k.sigmoid(-800.0) == 0.0 and k.sigmoid(800.0) == 1.0 and k.sigmoid(0.0) == 0.5
+    assert abs(k.sigmoid(-3.5) - 1.0 / (1.0 + math.exp(3.5))) < 1e-16
     p = [0.0] * 3
     lse = k.softmax([1000.0, 0.0, -1000.0], 0, 3, p, 0)
     assert lse == 1000.0 and p[0] == 1.0 and p[2] == 0.0
@@ -212,6 +217,13 @@ out["sum_time"] = G
 G = vec(R * C, 0.2, 0.0)
 k.add_col(G, 0, R, C, 2, v, 1)
 out["add_col"] = G
+o = k.zeros(R + 1)
+k.gather(P, 3, C, o, 1, R, v, 2)
+out["gather_add"] = o
+o = k.zeros(R)
+k.gather(P, 5, C, o, 0, R)
+out["gather"] = o
+out["sigmoid"] = [k.sigmoid(x) for x in (-800.0, -3.5, -1e-300, 0.0, 0.25, 40.0, 800.0)]
 for name in ("dtanh", "dsigmoid", "sub", "vadd", "vmul"):
     o = k.zeros(7)
     getattr(k, name)(a, 1, b, 2, o, 1, 6)
@@ -250,7 +262,7 @@ def test_every_primitive_agrees_between_cpython_and_micropython(capsys):
     proc = run_micropython(PRIMITIVES)
     assert proc.returncode == 0, proc.stderr
     mp = json.loads(proc.stdout)
-    assert sorted(cp) == sorted(mp) and len(cp) == 17
+    assert sorted(cp) == sorted(mp) and len(cp) == 20
     for key in cp:
         a, b = [float(x) for x in cp[key]], [float(x) for x in mp[key]]
         assert len(a) == len(b), key

@@ -8,8 +8,8 @@ runs in-process here and under MicroPython 1.27 (the npm package
 - the PRNG's integer and uniform streams and the uniform/Xavier init: exactly;
 - Box-Muller normals and the normal init: to 1e-15 (libm ``log``/``cos``);
 - everything else (losses, buffers, gradients, optimiser steps, clipping,
-  stepwise inference, diagnostics, error messages): to 1e-12, relative
-  where |v| > 1;
+  stepwise inference, diagnostics, error messages), for the vanilla cell
+  and for GRU and LSTM at 1 and 2 layers: to 1e-12, relative where |v| > 1;
 - gradcheck's max relative error is not compared (finite differences
   amplify last-bit differences of libm's tanh/exp) but must be < 1e-7 on
   both interpreters.
@@ -148,6 +148,19 @@ def test_gradcheck_passes_on_both(results):
         for case, r in res["gradcheck"].items():
             assert r["groups"] == ["Whh", "Why", "Wxh", "bh", "by"], (label, case)
             assert 0.0 < r["max_rel_err"] < GRADCHECK_BOUND, "%s %s: gradcheck error %g" % (label, case, r["max_rel_err"])
+
+
+def test_gated_scenario_is_not_trivial_and_gradchecks_on_both(results):
+    cp, _ = results
+    assert len(cp["gated"]) == 12  # gru, lstm x 1, 2 layers x 3 head/input/mode cases
+    for name, case in cp["gated"].items():
+        assert case["loss"] > 0.0 and max(map(abs, case["grads"])) > 1e-3, name
+        assert case["stepped"] == case["final"], name  # step() is forward() on each interpreter
+        assert len(case["diagnostics"]["gate_sat"]) == int(name[len("gru") if name.startswith("gru") else len("lstm")]), name
+    for label, res in zip(("CPython", "MicroPython"), results):
+        for cell, r in res["gated_gradcheck"].items():
+            assert len(r["groups"]) == 10, (label, cell)
+            assert 0.0 < r["max_rel_err"] < GRADCHECK_BOUND, "%s %s: gradcheck error %g" % (label, cell, r["max_rel_err"])
 
 
 def test_import_is_micropython_and_core_only():

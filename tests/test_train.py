@@ -547,7 +547,7 @@ def test_resume_validates_the_saved_training_state(tmp_path, textfile, capsys):
     d = json.load(open(out + "/model.json"))
     d["train_state"]["hprev"] = [0.0, 1.0]
     json.dump(d, open(out + "/model.json", "w"))
-    cli_error(capsys, ["train", textfile, "--resume", out + "/model.json", "--out", out], "field 'train_state' is invalid (hprev must be null or a list of H = 8 numbers)")
+    cli_error(capsys, ["train", textfile, "--resume", out + "/model.json", "--out", out], "field 'train_state' is invalid (hprev must be null or a list of 8 numbers (the model's state))")
 
 
 def test_default_corpus_beats_the_unigram_baseline_quickly(tmp_path, capsys):

@@ -1,9 +1,10 @@
-"""tinyrnn: a small vanilla RNN in plain Python, checked gradients, C export.
+"""tinyrnn: small recurrent networks (tanh, GRU, LSTM, stacked) in plain Python, checked gradients, C export.
 
 The core (everything imported here) is standard-library only and runs on
 CPython 3.9+ and MicroPython 1.27.
 """
 
+from .core.cells import CELLS
 from .core.diagnostics import diagnostics, update_ratio
 from .core.gradcheck import gradcheck
 from .core.heads import HEADS
@@ -15,6 +16,7 @@ from .core.rng import Rng
 __version__ = "0.1.0"
 
 __all__ = [
+    "CELLS",
     "GROUPS",
     "HEADS",
     "RNN",

@@ -21,6 +21,7 @@ def run(args: argparse.Namespace) -> int:
     m = ckpt.model
     print("checkpoint   %s" % args.checkpoint)
     print("dims         X=%d H=%d Y=%d T=%d" % (m.X, m.H, m.Y, m.T))
+    print("cell         %s, %d layer%s" % (m.cell, m.layers, "s" if m.layers > 1 else ""))
     print("head         %s, %s input%s" % (m.head, ckpt.input_kind, ", vocabulary of %d characters" % len(ckpt.vocab) if ckpt.vocab else ""))
     print("parameters   %d" % m.num_params)
     if ckpt.classes is not None:
@@ -30,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
                                    "per channel: mean %s, std %s" % (", ".join("%.6g" % v for v in ckpt.normalize["mean"]),
                                                                     ", ".join("%.6g" % v for v in ckpt.normalize["std"]))))
     print("flash        %d bytes as float32 weights" % (4 * m.num_params))
-    print("state RAM    %d bytes (h, H float32); %d bytes with the logits z (H+Y float32)" % (4 * m.H, 4 * (m.H + m.Y)))
+    what = ("h, H float32", "H+Y") if m.vanilla else ("h%s of %d layer(s), %d float32" % (" and c" if m.cell == "lstm" else "", m.layers, m.S), "+Y")
+    print("state RAM    %d bytes (%s); %d bytes with the logits z (%s float32)" % (4 * m.S, what[0], 4 * (m.S + m.Y), what[1]))
     print("step         %d%s" % (ckpt.step, " (optimiser %s)" % ckpt.optimizer.get("name") if isinstance(ckpt.optimizer, dict) else ""))
     if ckpt.metrics:
         keys = ("train_loss", "eval_loss", "eval_bpc", "eval_acc", "mean_abs_h", "sat_ratio", "dh_norm", "dh_raw_norm", "grad_norm", "update_ratio")

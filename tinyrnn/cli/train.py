@@ -17,6 +17,7 @@ from ..workflow.fileio import lock_dir, same_file, unlock_dir, write_file
 from ..workflow.limits import check_model
 from ..workflow.outdir import MetricsLog, check_data_not_output, check_saved_config
 from ..workflow.series import NORMALIZE_MODES, SeriesOptions, apply_normalizer, is_series_file, make_normalizer, parse_csv, parse_ts
+from ..core.cells import CELLS, GATES
 from ..core.heads import HEADS
 from ..core.init import SCHEMES, init_params
 from ..core.model import RNN
@@ -35,7 +36,7 @@ BUNDLED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUNDLED_NAME = "bundled corpus (Shakespeare, Coriolanus I.i-iii)"
 
 # options that define the model or the data stream: fixed once training started
-FIXED_ON_RESUME = ("hidden", "seq_length", "seed", "init", "init_scale", "optimizer", "stateful", "random_offsets", "eval_fraction", "head", "format",
+FIXED_ON_RESUME = ("hidden", "cell", "layers", "seq_length", "seed", "init", "init_scale", "optimizer", "stateful", "random_offsets", "eval_fraction", "head", "format",
                    "normalize", "missing", "label_column", "series_column", "eval_file")
 
 
@@ -44,7 +45,7 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     p = sub.add_parser(
         "train",
         help="train a model on a text corpus or a sequence file",
-        description="Train a vanilla RNN with truncated BPTT. Without FILE it trains a character model on a small "
+        description="Train a recurrent network (tanh RNN, GRU or LSTM; --cell, --layers) with truncated BPTT. Without FILE it trains a character model on a small "
         "public-domain corpus bundled with tinyrnn. A FILE ending in .jsonl is a sequence file (see docs/training.md); "
         "any other file is UTF-8 text for a character model. Prints an instrument panel every --log-every steps and "
         "writes model.json, metrics.jsonl, report.svg (and best.json when there is an eval split) into --out.",
@@ -58,6 +59,8 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     p.add_argument("--head", choices=HEADS, default=None, help="output head for sequence files (default: sigmoid if all targets are in [0,1], else mse)")
     g = p.add_argument_group("model and schedule")
     g.add_argument("--hidden", type=int, default=None, help="hidden size H (default %d)" % d["hidden"])
+    g.add_argument("--cell", choices=CELLS, default=None, help="recurrent cell: tanh rnn, gru or lstm (PyTorch's conventions; default %s)" % d["cell"])
+    g.add_argument("--layers", type=int, default=None, help="stacked recurrent layers (default %d)" % d["layers"])
     g.add_argument("--seq-length", type=int, default=None, help="BPTT chunk length T (default %d for text, the longest sequence for sequence files)" % d["seq_length"])
     g.add_argument("--steps", type=int, default=None, help="optimiser steps, one chunk each (default %d)" % d["steps"])
     g.add_argument("--epochs", type=int, default=None, help="train this many passes over the data instead of --steps")
@@ -136,9 +139,10 @@ def fmt_record(r: "Dict[str, Any]") -> str:
     ev_s = "%8.4f" % ev if isinstance(ev, float) else "%8s" % "-"
     acc = r.get("eval_acc")
     acc_s = "%6.1f%%" % (100.0 * acc) if isinstance(acc, float) else "%7s" % "-"
-    return "%7d %8.4f %s %s %6.3f %5.3f %9.2e %9.2e %9.2e %9.2e %7.1f" % (
+    gates = "  gate sat %s" % "/".join("%.2f" % g for g in r["gate_sat"]) if r.get("gate_sat") else ""
+    return "%7d %8.4f %s %s %6.3f %5.3f %9.2e %9.2e %9.2e %9.2e %7.1f%s" % (
         r["step"], r["train_loss"], ev_s, acc_s, r["mean_abs_h"], r["sat_ratio"], r["dh_norm"], r["dh_raw_norm"],
-        r["grad_norm"], r["update_ratio"], r["steps_per_s"])
+        r["grad_norm"], r["update_ratio"], r["steps_per_s"], gates)
 
 
 PANEL_HEADER = "%7s %8s %8s %7s %6s %5s %9s %9s %9s %9s %7s" % (
@@ -186,7 +190,7 @@ def refuse_overwrite(path: str, cfg: "Dict[str, Any]", resume: "Optional[str]") 
         return
     hint = "; use --force to overwrite it or choose another --out"
     try:
-        old = load(path).config
+        old = dict({"cell": "rnn", "layers": 1}, **load(path).config)  # configs before cells: a one-layer rnn
     except (OSError, ValueError) as e:
         raise ValueError("%s exists and is not a checkpoint this run may replace (%s)%s" % (path, e, hint))
     if old.get("data_sha256") != cfg.get("data_sha256"):
@@ -212,6 +216,8 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
     if args.resume:
         ckpt = load(args.resume)
         cfg = dict(ckpt.config)
+        cfg.setdefault("cell", ckpt.model.cell)  # configs before cells had none: the checkpoint's model
+        cfg.setdefault("layers", ckpt.model.layers)
         if "data_sha256" not in cfg or "format" not in cfg:
             raise ValueError("%s: checkpoint has no training config to resume from (field 'config')" % args.resume)
         check_saved_config(cfg, args.resume, DEFAULTS, FIXED_ON_RESUME)
@@ -306,6 +312,8 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
         model = ckpt.model
         if (model.X, model.Y, model.T, model.head) != (X, Y, cfg["seq_length"], cfg["head"]):
             raise ValueError("%s: model dims X=%d Y=%d T=%d head %s do not match the data" % (args.resume, model.X, model.Y, model.T, model.head))
+        if (model.cell, model.layers, model.H) != (cfg["cell"], cfg["layers"], cfg["hidden"]):
+            raise ValueError("%s: the model (%s, %d layer(s), H=%d) does not match field 'config'" % (args.resume, model.cell, model.layers, model.H))
         rng = Rng(0)
         if ckpt.rng_state is None:
             raise ValueError("%s: field 'rng_state' is null; cannot resume the data stream" % args.resume)
@@ -318,7 +326,7 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
         if ckpt.train_state is None:
             raise ValueError("%s: field 'train_state' is null; cannot resume" % args.resume)
         try:
-            task.load_state(ckpt.train_state, model.H)
+            task.load_state(ckpt.train_state, model.S)
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError("%s: field 'train_state' is invalid (%s)" % (args.resume, e))
         trainer = Trainer(model, task, cfg, rng, opt, ckpt.step, input_kind, vocab_list)
@@ -328,16 +336,16 @@ def build(args: argparse.Namespace, say: "Any") -> "Tuple[Trainer, Data, Dict[st
         T_label = "--seq-length" if "seq_length" in given or data.format == "text" else "T (the longest sequence; set --seq-length)"
         check_model(
             [("X", X, "X (inputs of the data)"), ("H", cfg["hidden"], "--hidden"), ("Y", Y, "Y (outputs of the data)"), ("T", cfg["seq_length"], T_label)],
-            data.name, 1 if cfg["optimizer"] != "adam" else 2,
+            data.name, 1 if cfg["optimizer"] != "adam" else 2, GATES[cfg["cell"]], cfg["layers"],
         )
-        model = RNN(X, cfg["hidden"], Y, cfg["seq_length"], cfg["head"])
+        model = RNN(X, cfg["hidden"], Y, cfg["seq_length"], cfg["head"], cfg["cell"], cfg["layers"])
         rng = init_params(model, cfg["seed"], cfg["init"], cfg["init_scale"])
         trainer = Trainer(model, task, cfg, rng, None, 0, input_kind, vocab_list)
     if data.format != "text":
         trainer.classes, trainer.normalize = classes, norm
     m = trainer.model
-    say("model: X=%d H=%d Y=%d T=%d, %s head, %d parameters; %s lr %g, clip %s%s, %s, %d steps%s" % (
-        m.X, m.H, m.Y, m.T, m.head, m.num_params, cfg["optimizer"], cfg["lr"], cfg["clip"],
+    say("model: X=%d H=%d Y=%d T=%d, %s%s head, %d parameters; %s lr %g, clip %s%s, %s, %d steps%s" % (
+        m.X, m.H, m.Y, m.T, "" if m.vanilla else "%s x %d layer%s, " % (m.cell, m.layers, "s" if m.layers > 1 else ""), m.head, m.num_params, cfg["optimizer"], cfg["lr"], cfg["clip"],
         "" if cfg["clip"] == "none" else " %g" % cfg["clip_value"], "stateful" if cfg["stateful"] else "stateless",
         trainer.total, " (resuming at step %d)" % trainer.step if ckpt is not None else ""))
     return trainer, data, cfg

@@ -19,7 +19,7 @@ no ``exp`` ever sees a positive argument.
 import math
 
 from . import kernels as k
-from .kernels import log1p
+from .kernels import log1p, sigmoid
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,13 +30,6 @@ if TYPE_CHECKING:
 HEADS = ("softmax", "sigmoid", "mse")
 
 exp = math.exp
-
-
-def sigmoid(z: float) -> float:
-    if z >= 0.0:
-        return 1.0 / (1.0 + exp(-z))
-    e = exp(z)
-    return e / (1.0 + e)
 
 
 def _bce(z: float, y: float) -> float:

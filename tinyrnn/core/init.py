@@ -1,11 +1,13 @@
 """Parameter initialisation from the portable PRNG (see rng.py).
 
-Groups are filled in layout order (Wxh, Whh, bh, Why, by), each row-major,
+Groups are filled in layout order (``model.layout.names``: Wxh, Whh, bh, ...,
+Why, by), each row-major,
 one PRNG draw per weight (two for ``normal``), so C or MicroPython can
 reproduce the exact numbers from the seed:
 
 - ``uniform``: every weight U[-scale, scale).
-- ``xavier``: Glorot uniform, U[-a, a) with a = scale * sqrt(6 / (fan_in + fan_out)).
+- ``xavier``: Glorot uniform, U[-a, a) with a = scale * sqrt(6 / (fan_in + fan_out)),
+  fan_out the group's rows (G*H for a gated cell's stacked gate blocks, as Keras).
 - ``normal``: N(0, scale**2) (min-char-rnn: ``randn * 0.01``).
 
 Biases start at 0 for every scheme.
@@ -31,7 +33,7 @@ def init_params(model: "RNN", seed: int = 0, scheme: str = "xavier", scale: floa
         raise ValueError("init scale must be a positive finite number, got %r" % (scale,))
     rng = Rng(seed)
     P = model.params
-    for name in ("Wxh", "Whh", "bh", "Why", "by"):
+    for name in model.layout.names:
         off, rows, cols = model.layout.groups[name]
         if not cols:
             k.fill(P, off, rows, 0.0)

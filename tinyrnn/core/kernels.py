@@ -20,6 +20,9 @@ never slices, never allocates per call and never asks which Python it is:
                                           G[i,j] = sum_t a[aoff+t*astep+i] * b[boff+t*bstep+j]
     sum_time(G, goff, R, a, aoff, astep, n)  G[goff+i] = sum_t a[aoff+t*astep+i]
     add_col(G, off, R, C, j, v, voff)     G[off+i*C+j] += v[voff+i]  (one-hot input's gradient)
+    gather(src, soff, stride, out, ooff, n, add, aoff)
+                                          out[ooff+i] = src[soff+i*stride] (+ add[aoff+i])  (a column: one-hot input)
+    sigmoid(x)                            the logistic function, exp never of a positive argument
     softmax(z, zoff, n, p, poff)          p = softmax(z), returns logsumexp(z)
     amap(f, src, soff, dst, doff, n)      dst = f(src) elementwise
     sub / vadd / vmul(a, aoff, b, boff, out, ooff, n)   out = a - b / a + b / a * b
@@ -72,6 +75,13 @@ def _log1p_fallback(x: float) -> float:
 
 
 log1p: "Callable[[float], float]" = getattr(math, "log1p", _log1p_fallback)
+
+
+def sigmoid(x: float) -> float:
+    if x >= 0.0:
+        return 1.0 / (1.0 + exp(-x))
+    e = exp(x)
+    return e / (1.0 + e)
 
 
 if not MICROPYTHON:
@@ -176,6 +186,12 @@ if not MICROPYTHON:
     def add_col(G: "Buf", off: int, R: int, C: int, j: int, v: "Buf", voff: int) -> None:
         s = slice(off + j, off + j + R * C, C)
         G[s] = map(add, G[s], v[voff : voff + R])
+
+    def gather(
+        src: "Buf", soff: int, stride: int, out: "Buf", ooff: int, n: int, add_: "Optional[Buf]" = None, aoff: int = 0
+    ) -> None:
+        col = src[soff : soff + n * stride : stride]
+        out[ooff : ooff + n] = col if add_ is None else map(add, col, add_[aoff : aoff + n])
 
     def softmax(z: "Buf", zoff: int, n: int, p: "Buf", poff: int) -> float:
         # shifted by the max: exp never sees a positive argument, the sum is >= 1
@@ -360,6 +376,14 @@ else:
             G[k] += v[voff + i]
             k += C
 
+    def gather(
+        src: "Buf", soff: int, stride: int, out: "Buf", ooff: int, n: int, add_: "Optional[Buf]" = None, aoff: int = 0
+    ) -> None:
+        k = soff
+        for i in range(n):
+            out[ooff + i] = src[k] if add_ is None else src[k] + add_[aoff + i]
+            k += stride
+
     def softmax(z: "Buf", zoff: int, n: int, p: "Buf", poff: int) -> float:
         m = z[zoff]
         for k in range(zoff + 1, zoff + n):
@@ -477,6 +501,8 @@ __all__ = [
     "outer_time",
     "sum_time",
     "add_col",
+    "gather",
+    "sigmoid",
     "softmax",
     "amap",
     "amap2",

@@ -1,33 +1,51 @@
-"""The vanilla tanh RNN: flat parameter buffer, forward, BPTT, stepwise inference.
+"""The recurrent model: flat parameter buffer, forward, BPTT, stepwise inference.
 
-Math (t = 0 .. n-1, h[0] the initial state)::
+Math (t = 0 .. n-1, h[0] the initial state), for the default one-layer tanh cell::
 
     h[t+1] = tanh(Wxh x[t] + Whh h[t] + bh)     # H
     z[t]   = Why h[t+1] + by                    # Y logits
     p[t]   = head(z[t])                         # see heads.py
 
-Parameters live in one flat buffer ``params`` (row-major, layout below); the
-gradients in ``grads`` with the same layout. Activations live in flat
-buffers allocated once for T steps and indexed explicitly::
+``cell="gru"`` / ``"lstm"`` and ``layers=L`` replace the first line by L
+cells (cells.py), layer l reading layer l-1's new state; the head reads the
+top layer's. Parameters live in one flat buffer ``params`` (row-major,
+offsets from ``Layout`` below); the gradients in ``grads`` with the same
+layout. Activations live in flat buffers allocated once for T steps and
+indexed explicitly (G gates: 1 rnn, 3 gru, 4 lstm; one layer is today's
+vanilla layout)::
 
-    params: Wxh (H*X) | Whh (H*H) | bh (H) | Why (Y*H) | by (Y)
-    h      ((T+1)*H)  h[t*H + i]      state t (h[0] initial)
-    z, p   (T*Y)      z[t*Y + k]      logits / probabilities at step t
-    dz     (T*Y)      dL/dz
-    dh     (T*H)      dL/dh[t+1] (from the output and from step t+1)
-    dh_raw (T*H)      dL/d(pre-activation) = (1 - h[t+1]**2) * dh
+    params  Wxh{l} | Whh{l} | bh{l} (gated: bxh{l} | bhh{l}) per layer, Why | by
+    h       (L*(T+1)*H)   h[(l*(T+1) + t)*H + i]   layer l's state t (t = 0 initial)
+    c       (L*(T+1)*H)   lstm cells, laid out as h
+    a       (L*T*G*H)     a[(l*T + t)*G*H + ...]   gates after their activations (gru r|z|n, lstm i|f|g|o)
+    e       (L*T*H)       gru W_hn h + b_hn, lstm tanh(c')
+    z, p    (T*Y)         z[t*Y + k]               logits / probabilities at step t
+    dz      (T*Y)         dL/dz
+    dh      (L*T*H)       dL/dh[t+1] of layer l (from above and from step t+1)
+    dh_raw  (L*T*G*H)     dL/d(pre-activations), the input side (rnn: (1 - h[t+1]**2) * dh)
+    dah     (L*T*G*H)     gru: the hidden side (r * dh_raw in the n block); else dh_raw itself
+    dh0     (S)           dL/d(initial state), the state's layout
+
+The state (``new_state``, ``h0``, ``final_state``, ``dh0``) is one flat
+list of S floats: h of every layer (layer l at l*H), then for lstm c of
+every layer (at (L + l)*H).
 
 Every loop is a primitive of ``kernels`` (matrix x vector into a buffer,
 its transpose, weight gradients as sums over time): this module is the
-math only. The training buffers (grads, activations, the copied input) are
-allocated by the first ``forward`` (or the first read of one of them), so
-a model that only runs ``step`` holds just its parameters.
+math only. The one-layer tanh model keeps its fused loop (the output layer
+per step, the token's Wxh column added inside the recurrent mat-vec);
+every other cell and depth runs layer after layer over the sequence
+(``_forward_layers``/``_backward_layers``). The training buffers (grads,
+activations, the copied input) are allocated by the first ``forward`` (or
+the first read of one of them), so a model that only runs ``step`` holds
+just its parameters.
 """
 
 import math
 
-from . import heads
+from . import cells, heads
 from . import kernels as k
+from .cells import CELLS, GATES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,27 +55,57 @@ if TYPE_CHECKING:
 
     Input = Union[Sequence[int], Sequence[Sequence[float]]]
 
-GROUPS = ("Wxh", "Whh", "bh", "Why", "by")
+GROUPS = ("Wxh", "Whh", "bh", "Why", "by")  # the vanilla one-layer model's groups
 
 
 class Layout:
-    """Offsets of each parameter group in the flat buffer, computed in one place."""
+    """Offsets of each parameter group in the flat buffer, computed in one place.
 
-    def __init__(self, X: int, H: int, Y: int) -> None:
-        self.Wxh = 0
-        self.Whh = self.Wxh + H * X
-        self.bh = self.Whh + H * H
-        self.Why = self.bh + H
-        self.by = self.Why + Y * H
-        self.size = self.by + Y
-        # name -> (offset, rows, cols); a vector has cols == 0
-        self.groups = {
-            "Wxh": (self.Wxh, H, X),
-            "Whh": (self.Whh, H, H),
-            "bh": (self.bh, H, 0),
-            "Why": (self.Why, Y, H),
-            "by": (self.by, Y, 0),
-        }  # type: Dict[str, tuple[int, int, int]]
+    For each layer l = 0 .. L-1 (X_l = X for l = 0, else H; G gates: 1 rnn,
+    3 gru, 4 lstm), then the head::
+
+        rnn:       Wxh{l} (H x X_l) | Whh{l} (H x H) | bh{l} (H)
+        gru, lstm: Wxh{l} (G*H x X_l) | Whh{l} (G*H x H) | bxh{l} (G*H) | bhh{l} (G*H)
+        Why (Y x H) | by (Y)
+
+    ``{l}`` is empty for layer 0 and the layer number otherwise (``Wxh1``).
+    Gate blocks of H rows in PyTorch's order (gru r, z, n; lstm i, f, g, o),
+    so these are ``weight_ih_l{l}``, ``weight_hh_l{l}``, ``bias_ih_l{l}``,
+    ``bias_hh_l{l}`` unchanged. ``groups``: name -> (offset, rows, cols), a
+    vector has cols == 0; ``names``: the groups in buffer order; ``layer[l]``:
+    (Wxh, Whh, bxh, bhh, X_l) offsets, bxh = -1 and bhh = bh for rnn.
+    ``Wxh``, ``Whh``, ``bh`` are layer 0's offsets (``bh``: bhh for gru/lstm).
+    """
+
+    def __init__(self, X: int, H: int, Y: int, cell: str = "rnn", layers: int = 1) -> None:
+        self.cell = cell
+        self.layers = layers
+        self.gates = G = GATES[cell]
+        self.groups = {}  # type: Dict[str, tuple[int, int, int]]
+        self.names = []  # type: List[str]
+        self.layer = []  # type: List[tuple[int, int, int, int, int]]
+        self.size = 0
+        for l in range(layers):
+            s = str(l) if l else ""
+            Xl = X if l == 0 else H
+            wx = self._add("Wxh" + s, G * H, Xl)
+            wh = self._add("Whh" + s, G * H, H)
+            if cell == "rnn":
+                bx, bh = -1, self._add("bh" + s, H, 0)
+            else:
+                bx = self._add("bxh" + s, G * H, 0)
+                bh = self._add("bhh" + s, G * H, 0)
+            self.layer.append((wx, wh, bx, bh, Xl))
+        self.Wxh, self.Whh, _, self.bh, _ = self.layer[0]
+        self.Why = self._add("Why", Y, H)
+        self.by = self._add("by", Y, 0)
+
+    def _add(self, name: str, rows: int, cols: int) -> int:
+        off = self.size
+        self.groups[name] = (off, rows, cols)
+        self.names.append(name)
+        self.size = off + (rows * cols if cols else rows)
+        return off
 
     def group_size(self, name: str) -> int:
         _, rows, cols = self.groups[name]
@@ -93,11 +141,13 @@ def _is_token(v: object) -> bool:
 
 
 class RNN:
-    """A vanilla tanh RNN with fixed dimensions X, H, Y and at most T steps.
+    """A recurrent network with fixed dimensions X, H, Y and at most T steps.
 
     ``head`` is ``"softmax"`` (class ids), ``"sigmoid"`` (targets in [0, 1])
-    or ``"mse"`` (real targets). Inputs are token ids (an implicit one-hot:
-    a column of Wxh is gathered) or dense vectors of X floats.
+    or ``"mse"`` (real targets). ``cell`` is ``"rnn"`` (tanh), ``"gru"`` or
+    ``"lstm"`` (PyTorch's conventions), ``layers`` the depth. Inputs are
+    token ids (an implicit one-hot: a column of Wxh is gathered) or dense
+    vectors of X floats. ``S`` is the size of the flat state.
     """
 
     # training buffers, allocated on first use (see _allocate)
@@ -109,13 +159,19 @@ class RNN:
     dh: "Buf"
     dh_raw: "Buf"
     dh0: "Buf"
+    c: "Buf"
+    a: "Buf"
+    e: "Buf"
+    dah: "Buf"
     x: "Buf"
     targets: "Buf"
     w: "Buf"
     tokens: "List[int]"
     ids: "List[int]"
 
-    def __init__(self, X: int, H: int, Y: int, T: int, head: str = "softmax") -> None:
+    def __init__(
+        self, X: int, H: int, Y: int, T: int, head: str = "softmax", cell: str = "rnn", layers: int = 1
+    ) -> None:
         self.X = X = _positive_int("X", X)
         self.H = H = _positive_int("H", H)
         self.Y = Y = _positive_int("Y", Y)
@@ -123,7 +179,14 @@ class RNN:
         if head not in heads.HEADS:
             raise ValueError("head must be one of %s, got %r" % (", ".join(heads.HEADS), head))
         self.head = head
-        self.layout = Layout(X, H, Y)
+        if cell not in CELLS:
+            raise ValueError("cell must be one of %s, got %r" % (", ".join(CELLS), cell))
+        self.cell = cell
+        self.layers = layers = _positive_int("layers", layers)
+        # flat state: h of every layer (layer l at l*H), then for lstm c of every layer
+        self.S = (2 if cell == "lstm" else 1) * layers * H
+        self.vanilla = cell == "rnn" and layers == 1  # today's fused fast path
+        self.layout = Layout(X, H, Y, cell, layers)
         self.params = k.zeros(self.layout.size)
         # the sequence of the last forward pass
         self.n = 0
@@ -144,22 +207,27 @@ class RNN:
         """The buffers forward/backward need, T steps each (once)."""
         if "grads" in self.__dict__:
             return
-        X, H, Y, T = self.X, self.H, self.Y, self.T
+        X, H, Y, T, L, G = self.X, self.H, self.Y, self.T, self.layers, self.layout.gates
         zeros = k.zeros
         self.grads = zeros(self.layout.size)
-        self.h = zeros((T + 1) * H)
+        self.h = zeros(L * (T + 1) * H)  # layer l's state t at (l*(T+1) + t)*H
         self.z = zeros(T * Y)
         self.p = zeros(T * Y)
         self.dz = zeros(T * Y)
-        self.dh = zeros(T * H)
-        self.dh_raw = zeros(T * H)
-        self.dh0 = zeros(H)  # dL/dh[0], for callers that chain sequences
+        self.dh = zeros(L * T * H)  # dL/dh[t+1] of layer l at (l*T + t)*H
+        self.dh_raw = zeros(L * T * G * H)  # dL/d pre-activations (every gate), (l*T + t)*G*H
+        self.dh0 = zeros(self.S)  # dL/d(initial state), the state's layout, for callers that chain sequences
+        gated = self.cell != "rnn"
+        self.c = zeros(L * (T + 1) * H if self.cell == "lstm" else 0)  # lstm cells, laid out as h
+        self.a = zeros(L * T * G * H if gated else 0)  # the gates after their activations
+        self.e = zeros(L * T * H if gated else 0)  # gru W_hn h + b_hn, lstm tanh(c')
+        self.dah = zeros(L * T * G * H) if self.cell == "gru" else self.dh_raw  # the hidden side's dL/d pre-act.
         self.x = zeros(0)  # T*X input floats: allocated by the first dense input
         self.targets = zeros(T * Y if self.head != "softmax" else 0)  # softmax reads ids instead
         self.w = zeros(T)
         self.tokens = [0] * T
         self.ids = [0] * T
-        self._pre = zeros(H)  # Wxh x[t] of one dense step
+        self._pre = zeros(G * H)  # Wxh x[t] (+ bxh) of one step
 
     # ------------------------------------------------------------------ views
     @property
@@ -189,7 +257,7 @@ class RNN:
 
     def _group(self, name: str) -> "tuple[int, int, int]":
         if name not in self.layout.groups:
-            raise ValueError("unknown parameter group %r (groups: %s)" % (name, ", ".join(GROUPS)))
+            raise ValueError("unknown parameter group %r (groups: %s)" % (name, ", ".join(self.layout.names)))
         return self.layout.groups[name]
 
     def grad_ranges(self) -> "List[tuple[int, int, int]]":
@@ -203,7 +271,7 @@ class RNN:
         L = self.layout
         if self.dense or self.n == 0:
             return [(0, L.size, 1)]
-        X = self.X
+        X = self.X  # layer 0's Wxh columns of the tokens seen, then everything from layer 0's Whh on
         return [(L.Wxh + j, L.Whh, X) for j in self.used] + [(L.Whh, L.size, 1)]
 
     # ---------------------------------------------------------------- inputs
@@ -283,11 +351,13 @@ class RNN:
                 raise ValueError("with last_only, weights before the last step must be 0")
             k.put(self.w, 0, w)
         self.unit_weights = weights is None and not last_only
-        # initial state
-        if h0 is None:
-            k.fill(self.h, 0, H, 0.0)
-        else:
-            k.put(self.h, 0, _finite_floats("h0", h0, H))
+        # initial state: h of every layer, then (lstm) c of every layer
+        S1, h, c = (T + 1) * H, self.h, self.c
+        s0 = [0.0] * self.S if h0 is None else _finite_floats("h0", h0, self.S)
+        for l in range(self.layers):
+            k.put(h, l * S1, s0[l * H : (l + 1) * H])
+            if len(c):
+                k.put(c, l * S1, s0[(self.layers + l) * H : (self.layers + l + 1) * H])
         self.n = n
         return n
 
@@ -306,11 +376,16 @@ class RNN:
         per step (class id for softmax, Y floats -- or one float when Y == 1
         -- otherwise), or with ``last_only`` a single target for the last
         step (many-to-one). ``weights``: optional per-step loss weights (0
-        masks a step). ``h0``: initial state (zeros by default).
+        masks a step). ``h0``: initial state (zeros by default) in the
+        layout of ``new_state()``: h of every layer, then (lstm) c of every layer.
 
         The loss is ``sum_t w_t * loss_t`` -- a sum over steps, not a mean.
         """
         n = self._load(xs, targets, weights, h0, last_only)
+        if not self.vanilla:
+            self._forward_layers(n)
+            self.loss = heads.forward(self.head, self.z, self.p, n, self.Y, self.ids, self.targets, self.w)
+            return self.loss
         X, H, Y = self.X, self.H, self.Y
         P, L, h, z = self.params, self.layout, self.h, self.z
         Wh = k.rows(P, L.Whh, H, H, L.bh)  # [Whh | bh]
@@ -344,6 +419,9 @@ class RNN:
         P, G, L = self.params, self.grads, self.layout
         h, dz, dh, dh_raw, dnext = self.h, self.dz, self.dh, self.dh_raw, self.dh0
         heads.backward(self.head, self.p, dz, n, Y, self.ids, self.targets, self.w, self.unit_weights)
+        if not self.vanilla:
+            self._backward_layers(n)
+            return
 
         WoT = k.cols(P, L.Why, Y, H)
         WhT = k.cols(P, L.Whh, H, H)
@@ -374,13 +452,86 @@ class RNN:
                     used.append(j)
             used.sort()
 
+    def _forward_layers(self, n: int) -> None:
+        """Any cell, any depth: layer after layer over the whole sequence, then the head."""
+        X, H, Y, T, G = self.X, self.H, self.Y, self.T, self.layout.gates
+        P, h, c, a, e, ax = self.params, self.h, self.c, self.a, self.e, self._pre
+        S1, GH, fwd = (T + 1) * H, G * H, cells.FORWARD[self.cell]
+        for l in range(self.layers):
+            wx, wh, bx, bh, Xl = self.layout.layer[l]
+            Wh = k.rows(P, wh, GH, H, bh)
+            token = l == 0 and not self.dense
+            Wx = None if token else k.rows(P, wx, GH, Xl, bx)
+            xin, xoff, xstep = (self.x, 0, X) if l == 0 else (h, (l - 1) * S1 + H, H)  # layer l-1's h[1..n]
+            hl, al, el = l * S1, l * T * GH, l * T * H
+            for t in range(n):
+                if token:  # column tokens[t] of Wxh (+ bxh)
+                    k.gather(P, wx + self.tokens[t], X, ax, 0, GH, P if bx >= 0 else None, bx)
+                else:
+                    k.mv(Wx, xin, xoff + t * xstep, ax, 0)  # Wxh x[t] (+ bxh)
+                fwd(Wh, ax, h, hl + t * H, hl + (t + 1) * H, a, al + t * GH, e, el + t * H, c, hl + t * H, hl + (t + 1) * H, H)
+        Wo, top = k.rows(P, self.layout.Why, Y, H, self.layout.by), (self.layers - 1) * S1
+        for t in range(n):
+            k.mv(Wo, h, top + (t + 1) * H, self.z, t * Y)
+
+    def _backward_layers(self, n: int) -> None:
+        """BPTT for any cell and depth: the top layer first, each back in time, then its weight gradients."""
+        X, H, Y, T, L, G = self.X, self.H, self.Y, self.T, self.layers, self.layout.gates
+        P, Gr, Lt = self.params, self.grads, self.layout
+        h, c, a, e, dz, dh, da, dah, d0 = self.h, self.c, self.a, self.e, self.dz, self.dh, self.dh_raw, self.dah, self.dh0
+        S1, GH, bwd = (T + 1) * H, G * H, cells.BACKWARD[self.cell]
+        WoT, top = k.cols(P, Lt.Why, Y, H), (L - 1) * S1
+        for t in range(n):
+            k.mtv(WoT, dz, t * Y, dh, ((L - 1) * T + t) * H)  # the top layer's dh[t] = Why^T dz[t]
+        k.outer_time(Gr, Lt.Why, Y, H, dz, 0, Y, h, top + H, H, n)  # dWhy = sum_t dz[t] h_top[t+1]^T
+        k.sum_time(Gr, Lt.by, Y, dz, 0, Y, n)
+        k.fill(d0, 0, self.S, 0.0)  # dL/dh (and dL/dc) from beyond the sequence
+        for l in range(L - 1, -1, -1):
+            wx, wh, bx, bh, Xl = Lt.layer[l]
+            WhT = k.cols(P, wh, GH, H)
+            hl, dl, al, dnp, dcp = l * S1, l * T * H, l * T * GH, l * H, (L + l) * H
+            for t in range(n - 1, -1, -1):
+                dp, ap = dl + t * H, al + t * GH
+                k.vadd(dh, dp, d0, dnp, dh, dp, H)  # dh[t] += dL/dh[t+1] through step t+1
+                bwd(WhT, h, hl + t * H, dh, dp, a, ap, e, dl + t * H, c, hl + t * H, da, ap, dah, ap, d0, dnp, d0, dcp, H)
+            # d0 now holds dL/d(layer l's initial state); the weight gradients as sums over time
+            k.outer_time(Gr, wh, GH, H, dah, al, GH, h, hl, H, n)  # dWhh = sum_t dah[t] h[t]^T
+            k.sum_time(Gr, bh, GH, dah, al, GH, n)
+            if bx >= 0:
+                k.sum_time(Gr, bx, GH, da, al, GH, n)
+            if l > 0:  # the input is layer l-1's h[1..n]: its weight gradient, and dL/dh of layer l-1 from above
+                k.outer_time(Gr, wx, GH, H, da, al, GH, h, hl - S1 + H, H, n)
+                WxT = k.cols(P, wx, GH, H)
+                for t in range(n):
+                    k.mtv(WxT, da, al + t * GH, dh, dl - T * H + t * H)
+            elif self.dense:
+                k.outer_time(Gr, wx, GH, X, da, 0, GH, self.x, 0, X, n)
+            else:
+                k.fill(Gr, wx, GH * X, 0.0)
+                tokens, used = self.tokens, self.used
+                del used[:]
+                for t in range(n):
+                    j = tokens[t]
+                    k.add_col(Gr, wx, GH, X, j, da, t * GH)
+                    if j not in used:
+                        used.append(j)
+                used.sort()
+
     def final_state(self) -> "List[float]":
-        """h[n] after the last forward pass (carry it into the next chunk)."""
-        return list(self.h[self.n * self.H : (self.n + 1) * self.H])
+        """The state after the last forward pass, in new_state()'s layout (carry it into the next chunk)."""
+        if self.vanilla:
+            return list(self.h[self.n * self.H : (self.n + 1) * self.H])
+        H, S1, off = self.H, (self.T + 1) * self.H, self.n * self.H
+        out = []  # type: List[float]
+        for buf in (self.h, self.c):
+            for l in range(self.layers if len(buf) else 0):
+                out.extend(buf[l * S1 + off : l * S1 + off + H])
+        return out
 
     # ------------------------------------------------------------- inference
     def new_state(self) -> "List[float]":
-        return [0.0] * self.H
+        """A zero state: h of every layer (layer l at l*H), then for lstm c of every layer."""
+        return [0.0] * self.S
 
     def _views(self, dense: bool) -> "tuple[Any, ...]":
         """(P, snapshot, [Whh|bh], [Why|by], Wxh or None, scratch): step()'s handles, kept while P is unchanged."""
@@ -404,27 +555,64 @@ class RNN:
         the C runtime's ``NAME_step``.
         """
         H, X = self.H, self.X
-        if len(state) != H or len(z) != self.Y:
-            raise ValueError("state must hold %d floats and z %d floats" % (H, self.Y))
+        if len(state) != self.S or len(z) != self.Y:
+            raise ValueError("state must hold %d floats and z %d floats" % (self.S, self.Y))
         if isinstance(x, int):
             if isinstance(x, bool) or x < 0 or x >= X:
                 raise ValueError("token %r is outside the vocabulary [0, %d)" % (x, X))
+            if not self.vanilla:
+                return self._step_layers(state, x, z)
             v = self._views(False)
             k.mv(v[2], state, 0, state, 0, k.tanh, self.params, self.layout.Wxh + x, X)
         else:
             xv = _finite_floats("x", x, X)
+            if not self.vanilla:
+                return self._step_layers(state, xv, z)
             v = self._views(True)
             pre = v[5]
             k.mv(v[4], xv, 0, pre, 0)  # Wxh x
             k.mv(v[2], state, 0, state, 0, k.tanh, pre, 0, 1)
         k.mv(v[3], state, 0, z, 0)
 
+    def _layer_views(self, dense: bool) -> "tuple[Any, ...]":
+        """(P, snapshot, [(Wh, Wx) per layer], [Why|by], dense, ax, a, e): _step_layers' handles."""
+        P, Lt, H, G = self.params, self.layout, self.H, self.layout.gates
+        v = self._step_views
+        if v is not None and v[0] is P and (v[4] or not dense) and k.views_valid(P, v[1]):
+            return v
+        W = []
+        for l in range(self.layers):
+            wx, wh, bx, bh, Xl = Lt.layer[l]
+            W.append((k.rows(P, wh, G * H, H, bh), k.rows(P, wx, G * H, Xl, bx) if l or dense else None))
+        Wo = k.rows(P, Lt.Why, self.Y, H, Lt.by)
+        v = (P, k.snapshot(P), W, Wo, dense, k.zeros(G * H), k.zeros(G * H), k.zeros(H))
+        self._step_views = v
+        return v
+
+    def _step_layers(self, s: "List[float]", x: "Union[int, List[float]]", z: "List[float]") -> None:
+        """step() for any cell and depth: each layer's cell forward in place on the caller's state."""
+        H, L, G, P = self.H, self.layers, self.layout.gates, self.params
+        v = self._layer_views(not isinstance(x, int))
+        W, ax, a, e, fwd = v[2], v[5], v[6], v[7], cells.FORWARD[self.cell]
+        for l in range(L):
+            Wh, Wx = W[l]
+            if l:
+                k.mv(Wx, s, (l - 1) * H, ax, 0)  # the input is layer l-1's new state
+            elif isinstance(x, int):
+                bx = self.layout.layer[0][2]
+                k.gather(P, self.layout.Wxh + x, self.X, ax, 0, G * H, P if bx >= 0 else None, bx)
+            else:
+                k.mv(Wx, x, 0, ax, 0)
+            c = (L + l) * H
+            fwd(Wh, ax, s, l * H, l * H, a, 0, e, 0, s, c, c, H)
+        k.mv(v[3], s, (L - 1) * H, z, 0)
+
     def output(self, z: "List[float]", y: "List[float]") -> None:
         """y = softmax / sigmoid / identity of the logits z."""
         heads.output(self.head, z, y)
 
 
-_TRAINING = ("grads", "h", "z", "p", "dz", "dh", "dh_raw", "dh0", "x", "targets", "w", "tokens", "ids", "_pre")
+_TRAINING = ("grads", "h", "z", "p", "dz", "dh", "dh_raw", "dh0", "x", "targets", "w", "tokens", "ids", "_pre", "c", "a", "e", "dah")
 
 
 def argmax(z: "Sequence[float]") -> int:

@@ -197,6 +197,8 @@ def header(
     """The C99 header for ``model`` (see the module docstring); ``filename`` (default
     ``NAME.h``) is the name the header gives itself in its first line."""
     N = check_name(name)
+    if not model.vanilla:  # until the gated C runtime lands (issue 10, export/c.py)
+        raise ExportError("the C export handles the one-layer tanh rnn only; this model is %s with %d layer(s)" % (model.cell, model.layers))
     model = fold_normalization(model, normalize, input_kind)
     X, H, Y = model.X, model.H, model.Y
     for d, size in (("X", X), ("H", H), ("Y", Y)):

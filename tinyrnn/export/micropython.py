@@ -115,6 +115,11 @@ def module(
     source: "Optional[str]" = None,
 ) -> str:
     """The MicroPython module for ``model`` (see the module docstring)."""
+    if not model.vanilla:
+        raise ExportError(
+            "the MicroPython module handles the one-layer tanh rnn only; this model is %s with %d layer(s) "
+            "(the tinyrnn core itself runs it under MicroPython)" % (model.cell, model.layers)
+        )
     X, H, Y = model.X, model.H, model.Y
     if model.head not in HEADS:
         raise ExportError("unknown head %r" % (model.head,))

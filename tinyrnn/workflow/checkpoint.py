@@ -1,22 +1,25 @@
 """Checkpoints: one JSON object per model, written atomically, read strictly.
 
-Format (version 1)::
+Format (version 2)::
 
     {
-      "format": "tinyrnn-checkpoint", "version": 1,
+      "format": "tinyrnn-checkpoint", "version": 2,
       "tinyrnn_version": "0.1.0",
       "dims": {"X": 65, "H": 16, "Y": 65, "T": 25},
       "head": "softmax",                  # softmax | sigmoid | mse
+      "cell": "rnn",                      # rnn | gru | lstm
+      "layers": 1,                        # stacked layers, >= 1
       "input": "token",                   # token | dense
       "vocab": ["\\n", " ", "a", ...],    # char models: one string per token id, else null
-      "params": [...],                    # floats, layout Wxh|Whh|bh|Why|by (model.py)
+      "params": [...],                    # floats, in the model's Layout (model.py)
       "step": 1200,                       # optimiser steps taken
       "optimizer": {...} or null,         # Optimizer.state_dict()
       "rng_state": 123 or null,           # Rng.state, to resume the stream
       "config": {...},                    # training options, free-form
       "metrics": {...},                   # last metrics, free-form
       "train_state": {...} or null,       # optional: position in the data and carried
-                                          # hidden state, so a resumed run is bit-identical
+                                          # state (every layer's h, then c), so a resumed
+                                          # run is bit-identical
       "classes": ["walk", "run"] or null, # optional: class names, class id k is classes[k]
       "normalize": {...} or null          # optional: input normalisation the model expects:
                                           # {"mode": "channel", "mean": [X], "std": [X]}
@@ -24,7 +27,9 @@ Format (version 1)::
     }
 
 ``classes`` and ``normalize`` were added later; a checkpoint without them
-loads as before (no class names, raw inputs).
+loads as before (no class names, raw inputs). Version 1 is version 2
+without ``cell`` and ``layers`` (a one-layer tanh RNN); it still loads, and
+so does a version 2 file without them.
 
 Floats are written with ``repr`` (shortest string that round-trips), so a
 loaded model is bit-identical to the saved one. Files larger than
@@ -37,6 +42,7 @@ import math
 from .. import __version__
 from .fileio import FileError, TooLarge, loads, read_bounded, write_file
 from .limits import check_model
+from ..core.cells import CELLS, GATES
 from ..core.heads import HEADS
 from ..core.model import RNN
 
@@ -45,7 +51,9 @@ if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional
 
 FORMAT = "tinyrnn-checkpoint"
-VERSION = 1
+VERSION = 2
+READS = (1, 2)  # version 1: no "cell"/"layers" (rnn, 1 layer)
+MAX_LAYERS = 64
 MAX_BYTES = 256 * 1024 * 1024
 MAX_STEP = (1 << 63) - 1  # steps are C long long in an exported header
 NON_NEGATIVE = ("v", "mem")  # Adam's second moment, Adagrad's sum of squares
@@ -90,6 +98,8 @@ class Checkpoint:
             "tinyrnn_version": __version__,
             "dims": {"X": m.X, "H": m.H, "Y": m.Y, "T": m.T},
             "head": m.head,
+            "cell": m.cell,
+            "layers": m.layers,
             "input": self.input_kind,
             "vocab": self.vocab,
             "params": list(m.params),
@@ -201,15 +211,21 @@ def from_json(d: "Any", path: str = "<checkpoint>") -> Checkpoint:
     if not isinstance(d, dict) or d.get("format") != FORMAT:
         raise CheckpointError("%s: not a tinyrnn checkpoint (no \"format\": %r)" % (path, FORMAT))
     version = _field(path, d, "version", int)
-    if version != VERSION:
-        raise CheckpointError("%s: checkpoint format version %d is not supported (this tinyrnn reads %d)" % (path, version, VERSION))
+    if version not in READS:
+        raise CheckpointError("%s: checkpoint format version %d is not supported (this tinyrnn reads 1 and 2)" % (path, version))
     dims = _field(path, d, "dims", dict)
     X, H, Y, T = (_field(path, dims, k, int, "dims.") for k in ("X", "H", "Y", "T"))
     for k, v in (("X", X), ("H", H), ("Y", Y), ("T", T)):
         if v < 1:
             raise CheckpointError("%s: field 'dims.%s' = %d is out of range (must be >= 1)" % (path, k, v))
+    cell = _field(path, d, "cell", str) if "cell" in d else "rnn"
+    if cell not in CELLS:
+        raise CheckpointError("%s: field 'cell' = %r is not one of %s" % (path, cell, ", ".join(CELLS)))
+    layers = _field(path, d, "layers", int) if "layers" in d else 1
+    if not 1 <= layers <= MAX_LAYERS:
+        raise CheckpointError("%s: field 'layers' = %d is out of range (1 .. %d)" % (path, layers, MAX_LAYERS))
     try:  # before anything is allocated
-        check_model([(k, v, "field 'dims.%s'" % k) for k, v in (("X", X), ("H", H), ("Y", Y), ("T", T))], path)
+        check_model([(k, v, "field 'dims.%s'" % k) for k, v in (("X", X), ("H", H), ("Y", Y), ("T", T))], path, 2, GATES[cell], layers)
     except ValueError as e:
         raise CheckpointError(str(e))
     head = _field(path, d, "head", str)
@@ -221,11 +237,12 @@ def from_json(d: "Any", path: str = "<checkpoint>") -> Checkpoint:
     vocab = d.get("vocab")
     if vocab is not None:
         _check_vocab(path, vocab, X, Y, head, input_kind)
-    model = RNN(X, H, Y, T, head)
+    model = RNN(X, H, Y, T, head, cell, layers)
     params = _field(path, d, "params", list)
     if len(params) != model.num_params:
         raise CheckpointError(
-            "%s: field 'params' has %d values, expected %d for X=%d H=%d Y=%d" % (path, len(params), model.num_params, X, H, Y)
+            "%s: field 'params' has %d values, expected %d for X=%d H=%d Y=%d%s"
+            % (path, len(params), model.num_params, X, H, Y, "" if model.vanilla else ", %s, %d layer(s)" % (cell, layers))
         )
     for i, v in enumerate(params):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):

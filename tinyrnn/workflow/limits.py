@@ -70,12 +70,14 @@ def configure(items: "Optional[Iterable[str]]") -> None:
             LIMITS[name] = int(v)
 
 
-def num_params(X: int, H: int, Y: int) -> int:
-    """Wxh | Whh | bh | Why | by."""
-    return H * X + H * H + H + Y * H + Y
+def num_params(X: int, H: int, Y: int, gates: int = 1, layers: int = 1) -> int:
+    """Wxh | Whh | bh (gated: bxh | bhh) of each layer, then Why | by (core/model.py's Layout)."""
+    GH = gates * H
+    bias = H if gates == 1 else 2 * GH
+    return GH * X + (layers - 1) * GH * H + layers * (GH * H + bias) + Y * H + Y
 
 
-def estimate_bytes(X: int, H: int, Y: int, T: int, optimizer_buffers: int = 2) -> int:
+def estimate_bytes(X: int, H: int, Y: int, T: int, optimizer_buffers: int = 2, gates: int = 1, layers: int = 1) -> int:
     """Memory (bytes) to build and train this model: parameters, gradients, activations, optimiser.
 
     Parameters count 5 + ``optimizer_buffers`` times (params, grads, a zero
@@ -84,12 +86,15 @@ def estimate_bytes(X: int, H: int, Y: int, T: int, optimizer_buffers: int = 2) -
     each number is a Python float in a list (``BYTES_PER_FLOAT``), each row
     view an object of about 100 bytes.
     """
-    P = num_params(X, H, Y)
-    floats = P * (5 + optimizer_buffers) + T * (X + 3 * H + 4 * Y + 4) + H
-    return BYTES_PER_FLOAT * floats + 100 * (4 * H + 2 * X + 2 * Y)
+    P = num_params(X, H, Y, gates, layers)
+    per_layer = 3 * H if gates == 1 else (3 + 3 * gates) * H  # h, dh, dh_raw (+ gates, their hidden side, c)
+    floats = P * (5 + optimizer_buffers) + T * (X + layers * per_layer + 4 * Y + 4) + layers * H
+    return BYTES_PER_FLOAT * floats + 100 * (4 * gates * H * layers + 2 * X + 2 * Y)
 
 
-def check_model(dims: "List[Tuple[str, int, str]]", where: str, optimizer_buffers: int = 2) -> None:
+def check_model(
+    dims: "List[Tuple[str, int, str]]", where: str, optimizer_buffers: int = 2, gates: int = 1, layers: int = 1
+) -> None:
     """``dims``: (name X|H|Y|T, value, label for the message); LimitError if any cap or the memory estimate is exceeded."""
     d = {}  # type: Dict[str, int]
     for name, value, label in dims:
@@ -100,13 +105,13 @@ def check_model(dims: "List[Tuple[str, int, str]]", where: str, optimizer_buffer
                 "%s: %s = %d is above the limit of %d (raise it with --limit %s=%d)" % (where, label, value, cap, name, value)
             )
     X, H, Y, T = d["X"], d["H"], d["Y"], d["T"]
-    P = num_params(X, H, Y)
+    P = num_params(X, H, Y, gates, layers)
     if P > LIMITS["params"]:
         raise LimitError(
             "%s: X=%d H=%d Y=%d has %d parameters, above the limit of %d (raise it with --limit params=%d)"
             % (where, X, H, Y, P, LIMITS["params"], P)
         )
-    need = estimate_bytes(X, H, Y, T, optimizer_buffers)
+    need = estimate_bytes(X, H, Y, T, optimizer_buffers, gates, layers)
     if need > LIMITS["memory"]:
         raise LimitError(
             "%s: X=%d H=%d Y=%d T=%d would need about %s of memory, above the %s limit (raise it with --limit memory=%dM)"

@@ -31,6 +31,7 @@ import time
 
 from .checkpoint import Checkpoint
 from .guard import BlowUpGuard
+from ..core.cells import CELLS
 from ..core.diagnostics import diagnostics, update_ratio
 from ..core.model import RNN, argmax
 from ..core.optim import Optimizer, clip_elementwise, clip_global_norm, grad_norm, make_optimizer
@@ -46,6 +47,8 @@ LN2 = math.log(2.0)
 
 DEFAULTS = {
     "hidden": 32,
+    "cell": "rnn",
+    "layers": 1,
     "seq_length": 25,
     "steps": 1200,
     "epochs": None,
@@ -78,8 +81,10 @@ def check_config(cfg: "Dict[str, Any]") -> None:
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError("%s must be a positive integer, got %r" % (name.replace("_", "-"), v))
 
-    for name in ("hidden", "seq_length", "steps", "log_every", "eval_every", "checkpoint_every", "eval_max"):
+    for name in ("hidden", "layers", "seq_length", "steps", "log_every", "eval_every", "checkpoint_every", "eval_max"):
         positive_int(name)
+    if cfg["cell"] not in CELLS:
+        raise ValueError("cell must be one of %s, got %r" % (", ".join(CELLS), cfg["cell"]))
     for name in ("epochs", "patience"):
         if cfg.get(name) is not None:
             positive_int(name)
@@ -170,11 +175,11 @@ def _count(d: "Dict[str, Any]", key: str) -> int:
 
 
 def _state(h: "Any", H: int) -> "Optional[List[float]]":
-    """A saved hidden state: null or H finite numbers."""
+    """A saved state: null or H finite numbers (H: the model's state size, every layer's h then c)."""
     if h is None:
         return None
     if not isinstance(h, list) or len(h) != H:
-        raise ValueError("hprev must be null or a list of H = %d numbers" % H)
+        raise ValueError("hprev must be null or a list of %d numbers (the model's state)" % H)
     out = [float(v) for v in h]
     if not math.isfinite(sum(out)):
         raise ValueError("hprev has a non-finite value")
@@ -515,6 +520,8 @@ class Trainer:
                 }  # type: Dict[str, Any]
                 if step % eval_every == 0 or step == self.total:
                     rec.update(self.evaluate())
+                if "gate_sat" in diag:  # gru z / lstm f gates near 0 or 1, per layer
+                    rec["gate_sat"] = diag["gate_sat"]
                 rec.update(
                     mean_abs_h=diag["mean_abs_h"],
                     sat_ratio=diag["sat_ratio"],
