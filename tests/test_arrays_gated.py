@@ -2,6 +2,7 @@
 and final states equal PyTorch autograd on nn.GRU / nn.LSTM / nn.RNN (num_layers 1-3) + nn.Linear in
 float64, on array-api-strict, numpy and torch; float32 to 2e-4.
 
+The core's own sums of per-sequence gradients are compared too (test_batched_equals_sum_of_core).
 The torch reference is built here from the flat layout of docs/core.md by hand (not with
 tinyrnn.arrays' importer, which tests/test_arrays_gated_io.py checks), so the two cannot
 share a mistake.
@@ -14,18 +15,17 @@ import pytest
 from arrays_support import Backend, backend, require_array_api_compat  # noqa: F401  (fixture)
 from support import require_module
 
-from tinyrnn import Rng
+from tinyrnn import RNN, Rng
 
 require_array_api_compat()
-from tinyrnn.arrays import BatchedRNN, Trainer, make_model, to_floats  # noqa: E402
-from tinyrnn.arrays.cells import GatedLayout, layout_of  # noqa: E402
+from tinyrnn.arrays import BatchedRNN, Trainer, init_uniform, to_floats  # noqa: E402
 
 TOL64 = 1e-12
 TOL32 = 2e-4
 
 
 def gated_model(X, H, Y, T, head, cell, layers, seed, scale=0.6):  # type: ignore[no-untyped-def]
-    m = make_model(X, H, Y, T, head, cell, layers)
+    m = RNN(X, H, Y, T, head, cell=cell, layers=layers)
     rng = Rng(seed)
     for k in range(m.num_params):
         m.params[k] = rng.uniform(-scale, scale)  # biases too: every group nonzero
@@ -81,7 +81,7 @@ def torch_reference(m, case):  # type: ignore[no-untyped-def]
     """(loss, flat gradient in tinyrnn's layout, dL/d(state0) (B, S), final state (B, S)) from torch autograd, float64."""
     torch = require_module("torch")
     X, H, Y, L = m.X, m.H, m.Y, m.layers
-    lay = layout_of(m)
+    lay = m.layout
     cls = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[m.cell]
     rnn = cls(X, H, num_layers=L, batch_first=True, dtype=torch.float64)
     lin = torch.nn.Linear(H, Y, dtype=torch.float64)
@@ -188,7 +188,7 @@ def test_batched_equals_torch_autograd_float64(backend, cell, layers, head, kind
     g = to_floats(net.backward())
     assert abs(got - loss) <= TOL64 * max(1.0, abs(loss)), (got, loss)
     assert max_rel(g, grads) <= TOL64
-    lay = layout_of(m)
+    lay = m.layout
     for name, (off, rows, cols) in lay.groups.items():  # every group really has a gradient
         if kind == "token" and name == "Wxh":
             continue
@@ -197,6 +197,33 @@ def test_batched_equals_torch_autograd_float64(backend, cell, layers, head, kind
     assert tuple(net.dh0.shape) == (4, layout_state_size(m))
     if final is not None:
         assert max_rel(to_floats(net.final_state()), final) <= TOL64
+
+
+@pytest.mark.parametrize("cell,layers", CASES)
+@pytest.mark.parametrize("head", ["softmax", "sigmoid", "mse"])
+@pytest.mark.parametrize("kind", ["token", "dense"])
+@pytest.mark.parametrize("mode", ["many", "one", "masked"])
+def test_batched_equals_sum_of_core(backend, cell, layers, head, kind, mode):  # type: ignore[no-untyped-def]
+    """The batched gradients are the sum of the pure-Python core's per-sequence gradients (1e-12, float64)."""
+    from test_arrays import core_sum
+
+    m, rng = gated_model(4, 3, 3, 7, head, cell, layers, seed=hash((cell, layers, head, kind, mode, 1)) & 0xFFFF)
+    case = batch(m, rng, B=3, n=5, dense=kind == "dense", mode=mode)
+    loss, grads, dh0 = core_sum(m, case)
+    net = BatchedRNN(m, backend.xp, device=backend.device)
+    got = net.forward(**args_for(backend, m, case))
+    g = to_floats(net.backward())
+    assert abs(got - loss) <= TOL64 * max(1.0, abs(loss))
+    assert max_rel(g, grads) <= TOL64
+    assert max(abs(v) for v in grads) > 1e-3
+    if case["lengths"] is None:  # dL/d(initial state) per sequence, the core's flat state layout
+        assert max_rel(to_floats(net.dh0), [v for row in dh0 for v in row]) <= TOL64
+        fs = to_floats(net.final_state())
+        want = []
+        for b in range(3):
+            m.forward(case["xs"][b], case["targets"][b] if not case["last_only"] else [case["targets"][b]], last_only=case["last_only"])
+            want += m.final_state()
+        assert max_rel(fs, want) <= TOL64
 
 
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
@@ -253,27 +280,11 @@ def test_h0_shape_names_the_state_layout(backend):  # type: ignore[no-untyped-de
         net.views()
 
 
-def test_layout_matches_the_contract():  # type: ignore[no-untyped-def]
-    lay = GatedLayout(3, 4, 2, "gru", 2)
-    assert list(lay.groups) == ["Wxh", "Whh", "bxh", "bhh", "Wxh1", "Whh1", "bxh1", "bhh1", "Why", "by"]
-    assert lay.groups["Wxh"] == (0, 12, 3) and lay.groups["Whh"] == (36, 12, 4) and lay.groups["bxh"] == (84, 12, 0)
-    assert lay.groups["Wxh1"] == (108, 12, 4) and lay.groups["by"][0] == lay.size - 2
-    assert lay.size == 2 * (36 + 48 + 24) - 36 + 48 + 8 + 2
-    v = GatedLayout(3, 4, 2)
-    assert list(v.groups) == ["Wxh", "Whh", "bh", "Why", "by"] and v.size == 12 + 16 + 4 + 8 + 2
-    with pytest.raises(ValueError, match="cell must be one of rnn, gru, lstm, got 'elman'"):
-        GatedLayout(3, 4, 2, "elman")
-    with pytest.raises(ValueError, match="layers must be a positive integer, got 0"):
-        GatedLayout(3, 4, 2, "gru", 0)
-
-
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
 def test_trainer_learns_delayed_echo(cell):  # type: ignore[no-untyped-def]
     """A gated 2-layer model learns to echo a bit 3 steps back (a vanilla cell of this size is slow at it)."""
     be = Backend("numpy")
-    m = make_model(1, 8, 1, 14, "sigmoid", cell, 2)
-    from tinyrnn.arrays.cells import init_uniform
-
+    m = RNN(1, 8, 1, 14, "sigmoid", cell=cell, layers=2)
     init_uniform(m, 1, 1.0 / math.sqrt(8))
     rng = Rng(3)
     bits = [[float(rng.below(2)) for _ in range(14)] for _ in range(128)]

@@ -19,7 +19,6 @@ from support import require_module
 from tinyrnn import Rng
 
 require_array_api_compat()
-from tinyrnn.arrays.cells import cell_of, layers_of  # noqa: E402
 from tinyrnn.arrays import BatchedRNN, from_keras, from_torch, to_floats, to_keras, to_torch, to_torch_state_dicts  # noqa: E402
 
 TOL = 1e-12
@@ -78,7 +77,7 @@ def test_torch_round_trip_reproduces_modules(kind, layers):  # type: ignore[no-u
     s0 = 0.5 * torch.randn(B, S, generator=gen, dtype=torch.float64)
     want, want_final = run_torch(torch, rnn, lin, x, s0)
     model = from_torch(rnn, lin, T=n, head="mse")
-    assert (cell_of(model), layers_of(model)) == (kind.lower(), layers)
+    assert (model.cell, model.layers) == (kind.lower(), layers)
     # tinyrnn runs the imported weights: same outputs, same final state
     got, final = tinyrnn_outputs(model, x.tolist(), s0.numpy())
     assert max_abs(got, want.reshape(-1).tolist()) <= TOL
@@ -97,7 +96,7 @@ def test_torch_round_trip_reproduces_modules(kind, layers):  # type: ignore[no-u
             assert torch.equal(sd[k], v), k
     # the state dict alone imports to the same model (cell read from the shapes)
     m2 = from_torch(rnn.state_dict(), lin.state_dict(), T=n, head="mse")
-    assert (cell_of(m2), layers_of(m2)) == (cell_of(model), layers_of(model)) and list(m2.params) == list(model.params)
+    assert (m2.cell, m2.layers) == (model.cell, model.layers) and list(m2.params) == list(model.params)
 
 
 def test_torch_refusals_name_the_option():  # type: ignore[no-untyped-def]
@@ -189,7 +188,7 @@ def test_keras_round_trip(keras, cell, layers):  # type: ignore[no-untyped-def]
     want = keras_run(keras, km, x)
     assert max(abs(v) for v in want) > 0.1
     model = from_keras(rec if layers > 1 else rec[0], dense, T=n, head="mse")
-    assert (cell_of(model), layers_of(model), model.H) == (cell, layers, H)
+    assert (model.cell, model.layers, model.H) == (cell, layers, H)
     got, _ = tinyrnn_outputs(model, x.tolist())
     assert max_abs(got, want) <= TOL
     # tinyrnn -> Keras weight lists: exactly Keras' own (transposes and block swaps only)

@@ -114,15 +114,15 @@ def load_set(name: str, fraction: float, seed: int) -> "Dict[str, Any]":
 
 
 # ------------------------------------------------------------------ tinyrnn
-def train_tinyrnn(d: "Dict[str, Any]", H: int, epochs: int, seed: int, cell: str = "rnn") -> "Tuple[float, Any]":
+def train_tinyrnn(d: "Dict[str, Any]", H: int, epochs: int, seed: int, cell: str = "rnn") -> "Tuple[float, RNN]":
     """Best-of-eval test accuracy (%) of tinyrnn's ``cell`` (one layer), and the best model."""
     import numpy as np
 
-    from tinyrnn.arrays import init_uniform, make_model
+    from tinyrnn.arrays import init_uniform
     from tinyrnn.arrays.train import Trainer
 
     tr, ev, te = d["train"], d["eval"], d["test"]
-    model = make_model(d["C"], H, d["Y"], d["T"], "softmax", cell)
+    model = RNN(d["C"], H, d["Y"], d["T"], "softmax", cell=cell)
     if cell == "rnn":
         init_params(model, seed, "uniform", 1.0 / math.sqrt(H))  # PyTorch's nn.RNN weight distribution (biases 0)
     else:

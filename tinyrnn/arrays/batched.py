@@ -36,19 +36,18 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ..core.heads import HEADS
 from ..core.model import RNN
-from .cells import GATES, cell_of, layers_of, layout_of, suffix
+from .cells import suffix
 from ._xp import Array, all_finite, as_namespace, device_of, is_integer_dtype, resolve_dtype, shape_of, to_float, to_floats
 
 class BatchedRNN:
     """A tinyrnn model's parameters as one flat array of ``xp``, trained a batch at a time.
 
     ``params`` and ``grads`` are 1-D arrays with the core's flat layout
-    (tinyrnn.arrays.cells); ``sync()`` copies ``params`` back into the model
-    (Python floats), ``load()`` the other way. ``model`` is the core's RNN or
-    an ``ArrayModel`` (``make_model``).
+    (the core's ``Layout``); ``sync()`` copies ``params`` back into the model
+    (Python floats), ``load()`` the other way.
     """
 
-    def __init__(self, model: Any, xp: Any, device: Any = None, dtype: Any = None) -> None:
+    def __init__(self, model: RNN, xp: Any, device: Any = None, dtype: Any = None) -> None:
         if model.head not in HEADS:
             raise ValueError("unknown head %r" % model.head)
         self.model = model
@@ -56,9 +55,9 @@ class BatchedRNN:
         self.dtype = resolve_dtype(xp, dtype)
         self.X, self.H, self.Y, self.T = model.X, model.H, model.Y, model.T
         self.head = model.head
-        self.cell, self.layers = cell_of(model), layers_of(model)
-        self.layout = layout_of(model)
-        self.G = GATES[self.cell]
+        self.cell, self.layers = model.cell, model.layers
+        self.layout = model.layout
+        self.G = self.layout.gates
         self.S = self.layers * self.H * (2 if self.cell == "lstm" else 1)  # state floats per sequence
         probe = xp.asarray(0.0, dtype=self.dtype, device=device)
         if probe.dtype != self.dtype:  # JAX without jax_enable_x64 quietly makes float32
@@ -84,7 +83,7 @@ class BatchedRNN:
         """params <- model.params."""
         self.params = self.xp.asarray(self.model.params, dtype=self.dtype, device=self.device)
 
-    def sync(self) -> Any:
+    def sync(self) -> RNN:
         """model.params <- params (read on the CPU); returns the model."""
         values = to_floats(self.params)
         self.model.params[:] = values

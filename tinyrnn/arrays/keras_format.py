@@ -19,7 +19,7 @@ A missing bias (``use_bias=False``) reads as zeros.
 from typing import Any, List, Optional, Tuple, Union
 
 from ._xp import Array, as_namespace, asarray, resolve_dtype, shape_of, to_floats
-from .cells import cell_of, layers_of, layout_of, make_model
+from ..core.model import RNN
 from .formats import CELL_OF_GATES, WHY_FORWARD, _fill, _fmt, _swap_blocks, _transpose, _values
 
 KERAS = {"rnn": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}
@@ -71,7 +71,7 @@ def _is_layer_list(rnn: Any) -> bool:
     return hasattr(first, "get_weights") or isinstance(first, (list, tuple))
 
 
-def from_keras(rnn: Any, dense: Any, T: int, head: str = "softmax", activation: Optional[str] = None) -> Any:
+def from_keras(rnn: Any, dense: Any, T: int, head: str = "softmax", activation: Optional[str] = None) -> RNN:
     """A tinyrnn model from Keras ``SimpleRNN`` / ``GRU`` / ``LSTM`` + ``Dense`` weights (lists or layers).
 
     ``rnn``: one layer (or its weight list) or a list of them, bottom first (a stack
@@ -141,12 +141,12 @@ def from_keras(rnn: Any, dense: Any, T: int, head: str = "softmax", activation: 
     Y = dshape[1]
     values += _transpose(to_floats(dw[0]), H, Y)
     values += _values(dwhere, "bias", dw[1], (Y,)) if len(dw) == 2 else [0.0] * Y
-    model = make_model(X, H, Y, T, head, cell, len(stack))
+    model = RNN(X, H, Y, T, head, cell=cell, layers=len(stack))
     _fill(model, values)
     return model
 
 
-def to_keras(model: Any, xp: Any, device: Any = None, dtype: Any = None) -> "Tuple[Union[List[Array], List[List[Array]]], List[Array]]":
+def to_keras(model: RNN, xp: Any, device: Any = None, dtype: Any = None) -> "Tuple[Union[List[Array], List[List[Array]]], List[Array]]":
     """Weight lists for ``set_weights``: ``(recurrent, [kernel, bias])`` for the Dense layer.
 
     ``recurrent`` is ``[kernel, recurrent_kernel, bias]`` of the one layer, or with
@@ -154,8 +154,8 @@ def to_keras(model: Any, xp: Any, device: Any = None, dtype: Any = None) -> "Tup
     """
     ns = as_namespace(xp)
     dt = resolve_dtype(ns, dtype)
-    lay = layout_of(model)
-    cell = cell_of(model)
+    lay = model.layout
+    cell = model.cell
     H, Y = model.H, model.Y
     P = model.params
 
@@ -167,7 +167,7 @@ def to_keras(model: Any, xp: Any, device: Any = None, dtype: Any = None) -> "Tup
         return list(P[off : off + rows * (cols or 1)])
 
     layers: List[List[Array]] = []
-    for l in range(layers_of(model)):
+    for l in range(model.layers):
         s = "" if l == 0 else str(l)
         GH, Xl = lay.groups["Wxh" + s][1], lay.groups["Wxh" + s][2]
         Wxh, Whh = group("Wxh" + s), group("Whh" + s)

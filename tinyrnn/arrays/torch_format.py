@@ -15,7 +15,7 @@ weights. A missing bias (``bias=False``) reads as zeros.
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ._xp import Array, as_namespace, asarray, resolve_dtype, shape_of, to_floats
-from .cells import cell_of, layers_of, layout_of, make_model
+from ..core.model import RNN
 from .formats import CELL_OF_GATES, WHY_FORWARD, _fill, _fmt, _values
 
 MODULES = {"rnn": "nn.RNN", "gru": "nn.GRU", "lstm": "nn.LSTM"}
@@ -31,7 +31,7 @@ def _state_dict(obj: Any, what: str) -> "Mapping[str, Any]":
     return sd()  # type: ignore[no-any-return]
 
 
-def from_torch(rnn: Any, linear: Any, T: int, head: str = "softmax", nonlinearity: Optional[str] = None, cell: Optional[str] = None) -> Any:
+def from_torch(rnn: Any, linear: Any, T: int, head: str = "softmax", nonlinearity: Optional[str] = None, cell: Optional[str] = None) -> RNN:
     """A tinyrnn model from an ``nn.RNN`` / ``nn.GRU`` / ``nn.LSTM`` and an ``nn.Linear`` (modules or state dicts).
 
     A module says its cell and nonlinearity; a state dict's cell is read from its shapes
@@ -116,17 +116,17 @@ def from_torch(rnn: Any, linear: Any, T: int, head: str = "softmax", nonlinearit
     Y = shape_of(w)[0]
     values += to_floats(w)
     values += _values(lwhere, "bias", lsd["bias"], (Y,)) if "bias" in lsd else [0.0] * Y
-    model = make_model(X, H, Y, T, head, cell, layers)
+    model = RNN(X, H, Y, T, head, cell=cell, layers=layers)
     _fill(model, values)
     return model
 
 
-def to_torch_state_dicts(model: Any, xp: Any, device: Any = None, dtype: Any = None) -> "Tuple[Dict[str, Array], Dict[str, Array]]":
+def to_torch_state_dicts(model: RNN, xp: Any, device: Any = None, dtype: Any = None) -> "Tuple[Dict[str, Array], Dict[str, Array]]":
     """``(rnn_state_dict, linear_state_dict)`` with arrays of ``xp`` (torch for ``load_state_dict``)."""
     ns = as_namespace(xp)
     dt = resolve_dtype(ns, dtype)
-    lay = layout_of(model)
-    cell = cell_of(model)
+    lay = model.layout
+    cell = model.cell
     P = model.params
 
     def arr(name: str) -> Array:
@@ -135,7 +135,7 @@ def to_torch_state_dicts(model: Any, xp: Any, device: Any = None, dtype: Any = N
         return ns.reshape(asarray(ns, P[off : off + rows * (cols or 1)], dt, device), shape)
 
     rnn: Dict[str, Array] = {}
-    for l in range(layers_of(model)):
+    for l in range(model.layers):
         s = "" if l == 0 else str(l)
         rnn["weight_ih_l%d" % l] = arr("Wxh" + s)
         rnn["weight_hh_l%d" % l] = arr("Whh" + s)
@@ -148,7 +148,7 @@ def to_torch_state_dicts(model: Any, xp: Any, device: Any = None, dtype: Any = N
     return rnn, {"weight": arr("Why"), "bias": arr("by")}
 
 
-def to_torch(model: Any, dtype: Any = None, device: Any = None, batch_first: bool = True) -> "Tuple[Any, Any]":
+def to_torch(model: RNN, dtype: Any = None, device: Any = None, batch_first: bool = True) -> "Tuple[Any, Any]":
     """New ``(nn.RNN | nn.GRU | nn.LSTM, nn.Linear)`` modules holding the model's weights (imports torch)."""
     import torch
 
@@ -158,10 +158,10 @@ def to_torch(model: Any, dtype: Any = None, device: Any = None, batch_first: boo
         dt = torch.float32
     else:
         raise ValueError("dtype must be float64 or float32, got %r" % (dtype,))
-    cell = cell_of(model)
+    cell = model.cell
     kw: Dict[str, Any] = {"nonlinearity": "tanh"} if cell == "rnn" else {}
     cls = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[cell]
-    rnn = cls(model.X, model.H, num_layers=layers_of(model), batch_first=batch_first, dtype=dt, device=device, **kw)
+    rnn = cls(model.X, model.H, num_layers=model.layers, batch_first=batch_first, dtype=dt, device=device, **kw)
     linear = torch.nn.Linear(model.H, model.Y, dtype=dt, device=device)
     rsd, lsd = to_torch_state_dicts(model, torch, device=device, dtype=dt)
     rnn.load_state_dict(rsd)

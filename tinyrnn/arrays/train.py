@@ -76,7 +76,7 @@ class Trainer:
         self.last_loss = math.nan
 
     @property
-    def model(self) -> Any:
+    def model(self) -> RNN:
         return self.net.model
 
     def train_step(
