@@ -294,3 +294,29 @@ def test_trainer_learns_delayed_echo(cell):  # type: ignore[no-untyped-def]
     tr = Trainer(m, be.xp, be.device, optimizer="adam", lr=0.03, clip=5.0, batch_size=32, seed=2, input_kind="dense")
     hist = tr.fit(xs, ys, weights=w, epochs=40)
     assert hist[-1] < 0.15 * hist[0], hist[::8]
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_checkpoint_resume_of_a_stacked_gated_model(tmp_path, cell):  # type: ignore[no-untyped-def]
+    """The trainer's checkpoint is the core's format 2 (cell, layers): it loads in the core and resumes exactly."""
+    from tinyrnn.workflow.checkpoint import load
+
+    be = Backend("numpy")
+    m, rng = gated_model(5, 4, 5, 5, "softmax", cell, 2, seed=9)
+    case = batch(m, rng, B=8, n=5, dense=False, mode="many")
+    xs, ys = be.ints(case["xs"]), be.ints(case["targets"])
+    start = list(m.params)
+    full = Trainer(m, be.xp, be.device, optimizer="adam", lr=0.01, batch_size=4, seed=1)
+    full.fit(xs, ys, epochs=2)
+    want = list(full.checkpoint().model.params)
+    m.params[:] = start
+    first = Trainer(m, be.xp, be.device, optimizer="adam", lr=0.01, batch_size=4, seed=1)
+    first.fit(xs, ys, epochs=1)
+    path = str(tmp_path / "ck.json")
+    first.save(path)
+    ck = load(path)
+    assert (ck.model.cell, ck.model.layers, ck.model.num_params) == (cell, 2, m.num_params)
+    resumed = Trainer.from_checkpoint(ck, be.xp, be.device)
+    resumed.fit(xs, ys, epochs=1)
+    assert max(abs(a - b) for a, b in zip(resumed.checkpoint().model.params, want)) <= 1e-15
+    assert max(abs(a - b) for a, b in zip(want, start)) > 1e-3

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Test accuracy on four UCR/UEA sets: tinyrnn beside PyTorch nn.RNN / nn.GRU / nn.LSTM of the same size.
+"""Test accuracy on four UCR/UEA sets: tinyrnn's rnn, gru and lstm cells beside PyTorch's nn.RNN / nn.GRU / nn.LSTM of the same size.
 
 Sets: ItalyPowerDemand, GunPoint, BasicMotions, JapaneseVowels, read straight
 from the ``.ts`` files inside the aeon 1.6.0 wheel (tools/ucr.py; aeon is
@@ -13,13 +13,16 @@ Protocol, the same for every model, all trained in this run:
 - inputs z-scored per channel, fitted on the train part (``--normalize
   channel``; the C export folds it into Wxh and bh);
 - full-batch Adam, lr 0.01, gradient-norm clip 5, ``--epochs`` updates
-  (default 300), last state -> linear layer -> softmax cross-entropy;
-- the same init distribution: tinyrnn ``--init uniform --init-scale
-  1/sqrt(H)``, PyTorch's default U(-1/sqrt(H), 1/sqrt(H)) (tinyrnn's biases
-  start at 0); ``--seeds N`` (default 8) trains every model N times (seeds
-  1..N, the split fixed by ``--seed``) and reports the mean test accuracy,
-  because one seed on a test set of 40-370 series moves by several points
-  (PyTorch GRU and LSTM, context only, run once: seed 1);
+  (default 300), one recurrent layer, last state -> linear layer -> softmax
+  cross-entropy;
+- the same init distribution: PyTorch's default U(-1/sqrt(H), 1/sqrt(H)) for
+  every weight and bias of nn.RNN/GRU/LSTM + nn.Linear; tinyrnn's gru and lstm
+  draw every parameter from that distribution (``tinyrnn.arrays.init_uniform``),
+  its rnn keeps issue 9's ``--init uniform --init-scale 1/sqrt(H)`` with biases
+  at 0. ``--seeds N`` (default 8) trains every model, tinyrnn's and PyTorch's,
+  N times (init seeds 1..N, the split fixed by ``--seed``) and reports the mean
+  test accuracy, because one seed on a test set of 40-370 series moves by
+  several points;
 - tinyrnn computes in float64 (NumPy), PyTorch in float32 (its default and
   its fast path; float64 was 2x slower here and changes nothing that a test
   set of this size can see);
@@ -28,22 +31,24 @@ Protocol, the same for every model, all trained in this run:
   file. Nothing is tuned on the test file.
 
 tinyrnn is trained with ``tinyrnn.arrays`` on NumPy (float64): the batched
-trainer of the same vanilla tanh cell (its math is the core's, checked
-against it in tests/test_arrays.py), because the pure-Python core trains one
-sequence per step. Its loss is a sum over the batch where PyTorch's is a mean,
-so tinyrnn clips the summed gradient at 5 x N -- the same clip on the same
-direction; Adam is invariant to the constant scale.
+trainer of the same cells (its gradients equal the sum of the core's,
+tests/test_arrays.py and tests/test_arrays_gated.py), because the pure-Python
+core trains one sequence per step. Its loss is a sum over the batch where
+PyTorch's is a mean, so tinyrnn clips the summed gradient at 5 x N -- the
+same clip on the same direction; Adam is invariant to the constant scale.
 
 For each tinyrnn model the table also gives its cost on a microcontroller
 from the exported header: flash (weights, float32), RAM (state + the step's
 scratch), and ATmega328P cycles per NAME_step measured under simavr (one
 firmware holding every model; skipped with --no-avr or without avr-gcc /
-simavr). The 1-NN DTW column is quoted from the issue (aeon 1.6, full window).
+simavr; "-" for a cell the C exporter does not write yet). The 1-NN DTW
+column is quoted from the issue (aeon 1.6, full window).
 
-    .venv-test/py3.11/bin/python tools/bench_ucr.py [--epochs 300] [--h 8 16] [--sets ...]
+    .venv-test/py3.11/bin/python tools/bench_ucr.py [--epochs 300] [--h 8 16] [--cells rnn gru lstm] [--sets ...] [--quick]
 
-Cells: ``CELLS`` maps a name to a builder; today tinyrnn has only ``rnn``
-(vanilla tanh); GRU and LSTM go there when the core has them.
+The full run (4 sets x 2 sizes x 3 cells x 8 seeds, tinyrnn and PyTorch) takes
+about an hour on 2 shared cores; ``--quick`` (2 seeds, H = 16, no AVR) a
+fraction of that.
 """
 
 import argparse
