@@ -305,7 +305,25 @@ def main() -> int:
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch models")
     ap.add_argument("--no-avr", action="store_true", help="skip the ATmega328P cycle measurement")
     ap.add_argument("--avr-steps", type=int, default=4)
+    ap.add_argument("--save-rows", metavar="FILE", help="also write the rows (every run's accuracy) to FILE as JSON")
+    ap.add_argument("--report", metavar="FILE", nargs="+", help="train nothing: print one table from --save-rows files of runs over different sets")
     args = ap.parse_args()
+    if args.report:
+        import json
+
+        rows, cycles, elapsed = [], {}, 0.0
+        for path in args.report:
+            with open(path) as f:
+                saved = json.load(f)
+            rows += saved["rows"]
+            cycles.update(saved["cycles"])
+            elapsed += saved["elapsed"]
+            for k in ("seeds", "epochs", "eval_fraction", "seed"):
+                setattr(args, k, saved["args"][k])
+        order = list(DTW)
+        rows.sort(key=lambda r: (order.index(r["set"]), r["H"], CELLS.index(r["cell"])))
+        print_report(rows, cycles, args, elapsed, "summed over %d runs: %s" % (len(args.report), " ".join(args.report)))
+        return 0
     if args.quick:
         args.seeds, args.h, args.no_avr = 2, [16], True
     have_torch = False
@@ -362,9 +380,21 @@ def main() -> int:
             cycles = avr_cycles(models, args.avr_steps)
             print("AVR cycles measured in %.0f s" % (time.time() - t0), file=sys.stderr)
     elapsed = time.time() - t_all
+    if args.save_rows:
+        import json
+
+        keep = {k: getattr(args, k) for k in ("seeds", "epochs", "eval_fraction", "seed")}
+        with open(args.save_rows, "w") as f:
+            json.dump({"rows": rows, "cycles": cycles, "elapsed": elapsed, "args": keep}, f)
+    print_report(rows, cycles, args, elapsed, "load average %.1f at the end" % os.getloadavg()[0])
+    return 0
+
+
+def print_report(rows: "List[Dict[str, Any]]", cycles: "Dict[str, float]", args: "Any", elapsed: float, note: str) -> None:
+    """The markdown table, the per-run accuracies and both goals read on ``rows``."""
     print("UCR/UEA test accuracy (%%), mean of %d training runs per model (init seeds 1..%d), best-of-eval checkpoint; full-batch Adam lr %g, clip %g, "
-          "%d epochs; eval split %g of each class (seed %d); channel z-score from the train split. Total %.0f s on %d CPUs (load average %.1f at the end)." % (
-              args.seeds, args.seeds, LR, CLIP, args.epochs, args.eval_fraction, args.seed, elapsed, os.cpu_count() or 0, os.getloadavg()[0]))
+          "%d epochs; eval split %g of each class (seed %d); channel z-score from the train split. Total %.0f s on %d CPUs (%s)." % (
+              args.seeds, args.seeds, LR, CLIP, args.epochs, args.eval_fraction, args.seed, elapsed, os.cpu_count() or 0, note))
     print()
     head = ["set (train (fit+eval) x length x channels)", "H", "cell", "tinyrnn", "PyTorch same cell", "tinyrnn - PyTorch (± s.e.)", "1-NN DTW",
             "flash (B)", "RAM (B)", "AVR cycles/step"]
@@ -386,12 +416,11 @@ def main() -> int:
         worst = min(rnn, key=lambda r: r["tinyrnn"] - r["torch"])
         print("goal (issue 9: vanilla not below nn.RNN of the same size by more than 2 points): %s (worst mean gap %+.1f ± %.1f points, %s H=%d)" % (
             "met" if worst["tinyrnn"] - worst["torch"] >= -2.0 else "NOT met", worst["tinyrnn"] - worst["torch"], gap_se(worst), worst["set"], worst["H"]))
-    lines = goal_lines(rows, args.sets)
+    lines = goal_lines(rows, sorted({r["set"] for r in rows}))
     if lines:
         print("goal (issue 10: GRU or LSTM >= 1-NN DTW on all four sets and within 2 points of PyTorch's same cell, one cell and H):")
         for line in lines:
             print("- " + line)
-    return 0
 
 
 if __name__ == "__main__":
