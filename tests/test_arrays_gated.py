@@ -320,3 +320,23 @@ def test_checkpoint_resume_of_a_stacked_gated_model(tmp_path, cell):  # type: ig
     resumed.fit(xs, ys, epochs=1)
     assert max(abs(a - b) for a, b in zip(resumed.checkpoint().model.params, want)) <= 1e-15
     assert max(abs(a - b) for a, b in zip(want, start)) > 1e-3
+
+
+def test_group_arrays_round_trip_for_a_stacked_lstm(backend):  # type: ignore[no-untyped-def]
+    from tinyrnn.arrays import clone, from_arrays, model_from_arrays, to_arrays
+
+    m, _ = gated_model(3, 4, 2, 5, "mse", "lstm", 2, seed=12)
+    arrs = to_arrays(m, backend.lib, device=backend.device)
+    assert list(arrs) == m.layout.names and tuple(arrs["Whh1"].shape) == (16, 4) and tuple(arrs["bhh1"].shape) == (16,)
+    m2 = model_from_arrays(arrs, T=5, head="mse")
+    assert (m2.cell, m2.layers) == ("lstm", 2) and m2.params == m.params
+    c = clone(m, T=9)
+    assert (c.cell, c.layers, c.T) == ("lstm", 2, 9) and c.params == m.params
+    bad = dict(arrs)
+    del bad["bxh1"]
+    with pytest.raises(ValueError, match="missing bxh1"):
+        from_arrays(m2, bad)
+    bad = dict(arrs)
+    bad["Wxh"] = backend.floats([[0.0] * 3] * 10)
+    with pytest.raises(ValueError, match=r"Wxh has shape \(10, 3\): expected \(G\*H, X\)"):
+        model_from_arrays(bad, T=5)
