@@ -19,6 +19,7 @@ from tinyrnn import RNN, Rng
 
 require_array_api_compat()
 from tinyrnn.arrays import BatchedRNN, Trainer, init_uniform, to_floats  # noqa: E402
+from test_arrays import core_sum, make_batch as batch, to_backend as args_for  # noqa: E402
 
 TOL64 = 1e-12
 TOL32 = 2e-4
@@ -32,49 +33,8 @@ def gated_model(X, H, Y, T, head, cell, layers, seed, scale=0.6):  # type: ignor
     return m, rng
 
 
-def batch(m, rng, B, n, dense, mode):  # type: ignore[no-untyped-def]
-    X, Y = m.X, m.Y
-    S = layout_state_size(m)
-    xs = [[[rng.normal() for _ in range(X)] for _ in range(n)] for _ in range(B)] if dense else [[rng.below(X) for _ in range(n)] for _ in range(B)]
-
-    def target():  # type: ignore[no-untyped-def]
-        if m.head == "softmax":
-            return rng.below(Y)
-        if m.head == "sigmoid":
-            return [float(rng.below(2)) for _ in range(Y)]
-        return [rng.normal() for _ in range(Y)]
-
-    case = {"xs": xs, "weights": None, "lengths": None, "h0": None, "last_only": False}
-    if mode == "one":
-        case["targets"] = [target() for _ in range(B)]
-        case["last_only"] = True
-        case["lengths"] = [n - (b % 3) for b in range(B)]
-    else:
-        case["targets"] = [[target() for _ in range(n)] for _ in range(B)]
-    if mode == "masked":
-        case["lengths"] = [max(1, n - (b * 2) % n) for b in range(B)]
-        case["weights"] = [[rng.uniform(0.0, 2.0) if rng.below(4) else 0.0 for _ in range(n)] for _ in range(B)]
-        case["h0"] = [[rng.uniform(-0.5, 0.5) for _ in range(S)] for _ in range(B)]
-    return case
-
-
 def layout_state_size(m):  # type: ignore[no-untyped-def]
     return m.layers * m.H * (2 if m.cell == "lstm" else 1)
-
-
-def args_for(be, m, case, dtype=None):  # type: ignore[no-untyped-def]
-    dense = not isinstance(case["xs"][0][0], int)
-    a = {
-        "inputs": be.floats(case["xs"], dtype) if dense else be.ints(case["xs"]),
-        "targets": be.ints(case["targets"]) if m.head == "softmax" else be.floats(case["targets"], dtype),
-        "last_only": case["last_only"],
-    }
-    for k in ("weights", "h0"):
-        if case[k] is not None:
-            a[k] = be.floats(case[k], dtype)
-    if case["lengths"] is not None:
-        a["lengths"] = be.ints(case["lengths"])
-    return a
 
 
 def torch_reference(m, case):  # type: ignore[no-untyped-def]
@@ -205,8 +165,6 @@ def test_batched_equals_torch_autograd_float64(backend, cell, layers, head, kind
 @pytest.mark.parametrize("mode", ["many", "one", "masked"])
 def test_batched_equals_sum_of_core(backend, cell, layers, head, kind, mode):  # type: ignore[no-untyped-def]
     """The batched gradients are the sum of the pure-Python core's per-sequence gradients (1e-12, float64)."""
-    from test_arrays import core_sum
-
     m, rng = gated_model(4, 3, 3, 7, head, cell, layers, seed=hash((cell, layers, head, kind, mode, 1)) & 0xFFFF)
     case = batch(m, rng, B=3, n=5, dense=kind == "dense", mode=mode)
     loss, grads, dh0 = core_sum(m, case)
