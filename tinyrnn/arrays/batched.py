@@ -58,7 +58,7 @@ class BatchedRNN:
         self.cell, self.layers = model.cell, model.layers
         self.layout = model.layout
         self.G = self.layout.gates
-        self.S = self.layers * self.H * (2 if self.cell == "lstm" else 1)  # state floats per sequence
+        self.S = model.S  # state floats per sequence: h of every layer (and c, lstm)
         probe = xp.asarray(0.0, dtype=self.dtype, device=device)
         if probe.dtype != self.dtype:  # JAX without jax_enable_x64 quietly makes float32
             raise ValueError(
@@ -386,8 +386,7 @@ class BatchedRNN:
             if dc0 is not None:
                 dc0s[l] = dc0
         self.dh0 = xp.concat(dh0s + (dc0s if self.cell == "lstm" else []), axis=1)
-        order = sorted(self.layout.groups.items(), key=lambda kv: kv[1][0])
-        self.grads = xp.concat([xp.reshape(grads[name], (-1,)) for name, _ in order], axis=0)
+        self.grads = xp.concat([xp.reshape(grads[name], (-1,)) for name in self.layout.names], axis=0)
         return self.grads
 
     def _layer_backward(self, l: int, cache: "Dict[str, Any]", d_out: Array, dense: bool, B: int, n: int, grads: "Dict[str, Array]") -> "Tuple[Any, Any, Optional[Array]]":
