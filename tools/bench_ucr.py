@@ -281,11 +281,11 @@ def goal_lines(rows: "List[Dict[str, Any]]", sets: "List[str]") -> "List[str]":
             rs = [r for r in rows if r["cell"] == cell and r["H"] == H]
             if len(rs) != len(sets) or not rs:
                 continue
-            below = ["%s %.1f < %.1f" % (r["set"], r["tinyrnn"], DTW[r["set"]]) for r in rs if r["tinyrnn"] < DTW[r["set"]]]
+            below = ["%s %.2f < %.1f" % (r["set"], r["tinyrnn"], DTW[r["set"]]) for r in rs if r["tinyrnn"] < DTW[r["set"]]]
             gaps = [r["tinyrnn"] - r["torch"] for r in rs if "torch" in r]
             worst = min(rs, key=lambda r: r["tinyrnn"] - r.get("torch", r["tinyrnn"]))
             ok = not below and (not gaps or min(gaps) >= -2.0)
-            out.append("%s H=%d: %s -- >= 1-NN DTW on %d of %d sets%s; worst gap to PyTorch %s %+.1f ± %.1f (%s)" % (
+            out.append("%s H=%d: %s -- >= 1-NN DTW on %d of %d sets%s; worst gap to PyTorch %s %+.2f ± %.1f (%s)" % (
                 cell, H, "MET" if ok else "not met", len(rs) - len(below), len(rs), (" (" + "; ".join(below) + ")") if below else "",
                 TORCH[cell], worst["tinyrnn"] - worst.get("torch", worst["tinyrnn"]), gap_se(worst), worst["set"]))
     return out
