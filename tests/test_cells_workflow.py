@@ -104,6 +104,8 @@ def test_cli_trains_a_gated_sequence_model(tmp_path, capsys):
 def test_cli_refuses_bad_cell_options(tmp_path, textfile, capsys):
     assert main(["train", textfile, "--layers", "0", "--out", str(tmp_path / "o")]) == 2
     assert "layers must be a positive integer" in capsys.readouterr().err
+    assert main(["train", textfile, "--layers", "65", "--out", str(tmp_path / "o")]) == 2
+    assert "layers must be at most 64, got 65" in capsys.readouterr().err  # what a checkpoint may hold
     with pytest.raises(SystemExit):
         main(["train", textfile, "--cell", "tcn"])
     capsys.readouterr()
@@ -118,7 +120,7 @@ def test_cli_gradcheck_gated_stack(capsys):
 
 def test_memory_limits_count_the_same_parameters_as_the_layout():
     from tinyrnn import Layout
-    from tinyrnn.core.cells import GATES
+    from tinyrnn.core.model import GATES
     from tinyrnn.workflow.limits import num_params
 
     for cell, G in GATES.items():

@@ -82,6 +82,18 @@ def make_case(head, n, T, tokens, mode, seed, scale=1.0, with_h0=False):  # type
     return m, xs, targets, weights, h0
 
 
+def torch_loss(torch, head, zs, targets, w):  # type: ignore[no-untyped-def]
+    """tinyrnn's loss from torch's functions: sum_t w_t * loss_t over the logits zs (steps x Y)."""
+    F, f64 = torch.nn.functional, torch.float64
+    if head == "softmax":
+        per_step = F.cross_entropy(zs, torch.tensor(targets), reduction="none")
+    elif head == "sigmoid":
+        per_step = F.binary_cross_entropy_with_logits(zs, torch.tensor(targets, dtype=f64), reduction="none").sum(1)
+    else:
+        per_step = 0.5 * ((zs - torch.tensor(targets, dtype=f64)) ** 2).sum(1)
+    return (w * per_step).sum()
+
+
 def torch_reference(torch, m, xs, targets, weights, h0, last_only):  # type: ignore[no-untyped-def]
     """Loss, gradients by group, dL/dh0, final state, h and z from torch autograd."""
     nn, F = torch.nn, torch.nn.functional
@@ -109,13 +121,7 @@ def torch_reference(torch, m, xs, targets, weights, h0, last_only):  # type: ign
     else:
         zs = z
         w = torch.ones(n, dtype=f64) if weights is None else torch.tensor(weights, dtype=f64)
-    if m.head == "softmax":
-        per_step = F.cross_entropy(zs, torch.tensor(targets), reduction="none")
-    elif m.head == "sigmoid":
-        per_step = F.binary_cross_entropy_with_logits(zs, torch.tensor(targets, dtype=f64), reduction="none").sum(1)
-    else:
-        per_step = 0.5 * ((zs - torch.tensor(targets, dtype=f64)) ** 2).sum(1)
-    loss = (w * per_step).sum()
+    loss = torch_loss(torch, m.head, zs, targets, w)
     loss.backward()
     grads = {
         "Wxh": rnn.weight_ih_l0.grad.flatten().tolist(),

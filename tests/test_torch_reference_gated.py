@@ -14,7 +14,7 @@ import math
 import pytest
 
 from support import require_module
-from test_torch_reference import SHAPES, assert_close, close
+from test_torch_reference import SHAPES, assert_close, close, torch_loss
 from tinyrnn import RNN, Rng, init_params
 
 MODES = ("many_to_many", "many_to_one", "masked")
@@ -73,13 +73,7 @@ def torch_reference(torch, m, xs, targets, weights, s0, last_only, batch_first):
     z = lin(out[0] if batch_first else out[:, 0, :])  # (n, Y)
     zs = z[n - 1 :] if last_only else z
     w = torch.tensor(weights[n - 1 :] if last_only else weights, dtype=f64) if weights is not None else torch.ones(zs.shape[0], dtype=f64)
-    if m.head == "softmax":
-        per_step = F.cross_entropy(zs, torch.tensor(targets), reduction="none")
-    elif m.head == "sigmoid":
-        per_step = F.binary_cross_entropy_with_logits(zs, torch.tensor(targets, dtype=f64), reduction="none").sum(1)
-    else:
-        per_step = 0.5 * ((zs - torch.tensor(targets, dtype=f64)) ** 2).sum(1)
-    loss = (w * per_step).sum()
+    loss = torch_loss(torch, m.head, zs, targets, w)
     loss.backward()
     grads = {mine: getattr(net, theirs).grad.flatten().tolist() for mine, theirs in pairs}
     grads["Why"] = lin.weight.grad.flatten().tolist()

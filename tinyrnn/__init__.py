@@ -4,12 +4,11 @@ The core (everything imported here) is standard-library only and runs on
 CPython 3.9+ and MicroPython 1.27.
 """
 
-from .core.cells import CELLS
 from .core.diagnostics import diagnostics, update_ratio
 from .core.gradcheck import gradcheck
 from .core.heads import HEADS
 from .core.init import init_params
-from .core.model import GROUPS, RNN, Layout, argmax
+from .core.model import CELLS, GROUPS, RNN, Layout, argmax
 from .core.optim import SGD, Adagrad, Adam, clip_elementwise, clip_global_norm, grad_norm, make_optimizer
 from .core.rng import Rng
 

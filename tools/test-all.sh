@@ -189,7 +189,7 @@ stage_wheel() {
     ls -l "$dist"
     "$VENVS/build/bin/python" -m twine check --strict "$dist"/* || return 1
     whl=$(ls "$dist"/*.whl) || return 1
-    "$PYTHON" -m zipfile -l "$whl" | grep -q 'dist-info/licenses/LICENSE' || { echo "no LICENSE in $whl" >&2; return 1; }
+    "$PYTHON" -m zipfile -l "$whl" | grep 'dist-info/licenses/LICENSE' >/dev/null || { echo "no LICENSE in $whl" >&2; return 1; }
     "$PYTHON" -m venv "$fresh" || return 1
     "$fresh/bin/python" -m pip install --quiet --disable-pip-version-check --no-index --no-deps "$whl" || return 1
     mkdir -p "$work"

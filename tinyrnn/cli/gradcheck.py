@@ -3,10 +3,9 @@
 import argparse
 
 from ..core.gradcheck import gradcheck
-from ..core.cells import CELLS
 from ..core.heads import HEADS
 from ..core.init import init_params
-from ..core.model import RNN
+from ..core.model import CELLS, RNN
 from ..core.rng import Rng
 
 TYPE_CHECKING = False

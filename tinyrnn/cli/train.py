@@ -17,10 +17,9 @@ from ..workflow.fileio import lock_dir, same_file, unlock_dir, write_file
 from ..workflow.limits import check_model
 from ..workflow.outdir import MetricsLog, check_data_not_output, check_saved_config
 from ..workflow.series import NORMALIZE_MODES, SeriesOptions, apply_normalizer, is_series_file, make_normalizer, parse_csv, parse_ts
-from ..core.cells import CELLS, GATES
 from ..core.heads import HEADS
 from ..core.init import SCHEMES, init_params
-from ..core.model import RNN
+from ..core.model import CELLS, GATES, RNN
 from ..core.optim import OPTIMIZERS, make_optimizer
 from ..workflow.report import render
 from ..core.rng import Rng

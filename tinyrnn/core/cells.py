@@ -37,10 +37,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .kernels import Buf, Mat
 
-CELLS = ("rnn", "gru", "lstm")
-GATES = {"rnn": 1, "gru": 3, "lstm": 4}
-
-
 # fmt: off
 def rnn_forward(Wh: "Mat", ax: "Buf", h: "Buf", hp: int, hq: int, a: "Buf", ap: int,
                 e: "Buf", ep: int, c: "Buf", cp: int, cq: int, H: int) -> None:

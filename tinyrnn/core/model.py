@@ -35,7 +35,7 @@ its transpose, weight gradients as sums over time): this module is the
 math only. The one-layer tanh model keeps its fused loop (the output layer
 per step, the token's Wxh column added inside the recurrent mat-vec);
 every other cell and depth runs layer after layer over the sequence
-(``_forward_layers``/``_backward_layers``). The training buffers (grads,
+(stack.py, imported by the first such model). The training buffers (grads,
 activations, the copied input) are allocated by the first ``forward`` (or
 the first read of one of them), so a model that only runs ``step`` holds
 just its parameters.
@@ -43,9 +43,8 @@ just its parameters.
 
 import math
 
-from . import cells, heads
+from . import heads
 from . import kernels as k
-from .cells import CELLS, GATES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -56,6 +55,8 @@ if TYPE_CHECKING:
     Input = Union[Sequence[int], Sequence[Sequence[float]]]
 
 GROUPS = ("Wxh", "Whh", "bh", "Why", "by")  # the vanilla one-layer model's groups
+CELLS = ("rnn", "gru", "lstm")
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # gate blocks of H rows per cell
 
 
 class Layout:
@@ -383,7 +384,9 @@ class RNN:
         """
         n = self._load(xs, targets, weights, h0, last_only)
         if not self.vanilla:
-            self._forward_layers(n)
+            from . import stack  # only models that need it compile it (MicroPython's heap)
+
+            stack.forward(self, n)
             self.loss = heads.forward(self.head, self.z, self.p, n, self.Y, self.ids, self.targets, self.w)
             return self.loss
         X, H, Y = self.X, self.H, self.Y
@@ -420,7 +423,9 @@ class RNN:
         h, dz, dh, dh_raw, dnext = self.h, self.dz, self.dh, self.dh_raw, self.dh0
         heads.backward(self.head, self.p, dz, n, Y, self.ids, self.targets, self.w, self.unit_weights)
         if not self.vanilla:
-            self._backward_layers(n)
+            from . import stack
+
+            stack.backward(self, n)
             return
 
         WoT = k.cols(P, L.Why, Y, H)
@@ -451,71 +456,6 @@ class RNN:
                 if j not in used:
                     used.append(j)
             used.sort()
-
-    def _forward_layers(self, n: int) -> None:
-        """Any cell, any depth: layer after layer over the whole sequence, then the head."""
-        X, H, Y, T, G = self.X, self.H, self.Y, self.T, self.layout.gates
-        P, h, c, a, e, ax = self.params, self.h, self.c, self.a, self.e, self._pre
-        S1, GH, fwd = (T + 1) * H, G * H, cells.FORWARD[self.cell]
-        for l in range(self.layers):
-            wx, wh, bx, bh, Xl = self.layout.layer[l]
-            Wh = k.rows(P, wh, GH, H, bh)
-            token = l == 0 and not self.dense
-            Wx = None if token else k.rows(P, wx, GH, Xl, bx)
-            xin, xoff, xstep = (self.x, 0, X) if l == 0 else (h, (l - 1) * S1 + H, H)  # layer l-1's h[1..n]
-            hl, al, el = l * S1, l * T * GH, l * T * H
-            for t in range(n):
-                if token:  # column tokens[t] of Wxh (+ bxh)
-                    k.gather(P, wx + self.tokens[t], X, ax, 0, GH, P if bx >= 0 else None, bx)
-                else:
-                    k.mv(Wx, xin, xoff + t * xstep, ax, 0)  # Wxh x[t] (+ bxh)
-                fwd(Wh, ax, h, hl + t * H, hl + (t + 1) * H, a, al + t * GH, e, el + t * H, c, hl + t * H, hl + (t + 1) * H, H)
-        Wo, top = k.rows(P, self.layout.Why, Y, H, self.layout.by), (self.layers - 1) * S1
-        for t in range(n):
-            k.mv(Wo, h, top + (t + 1) * H, self.z, t * Y)
-
-    def _backward_layers(self, n: int) -> None:
-        """BPTT for any cell and depth: the top layer first, each back in time, then its weight gradients."""
-        X, H, Y, T, L, G = self.X, self.H, self.Y, self.T, self.layers, self.layout.gates
-        P, Gr, Lt = self.params, self.grads, self.layout
-        h, c, a, e, dz, dh, da, dah, d0 = self.h, self.c, self.a, self.e, self.dz, self.dh, self.dh_raw, self.dah, self.dh0
-        S1, GH, bwd = (T + 1) * H, G * H, cells.BACKWARD[self.cell]
-        WoT, top = k.cols(P, Lt.Why, Y, H), (L - 1) * S1
-        for t in range(n):
-            k.mtv(WoT, dz, t * Y, dh, ((L - 1) * T + t) * H)  # the top layer's dh[t] = Why^T dz[t]
-        k.outer_time(Gr, Lt.Why, Y, H, dz, 0, Y, h, top + H, H, n)  # dWhy = sum_t dz[t] h_top[t+1]^T
-        k.sum_time(Gr, Lt.by, Y, dz, 0, Y, n)
-        k.fill(d0, 0, self.S, 0.0)  # dL/dh (and dL/dc) from beyond the sequence
-        for l in range(L - 1, -1, -1):
-            wx, wh, bx, bh, Xl = Lt.layer[l]
-            WhT = k.cols(P, wh, GH, H)
-            hl, dl, al, dnp, dcp = l * S1, l * T * H, l * T * GH, l * H, (L + l) * H
-            for t in range(n - 1, -1, -1):
-                dp, ap = dl + t * H, al + t * GH
-                k.vadd(dh, dp, d0, dnp, dh, dp, H)  # dh[t] += dL/dh[t+1] through step t+1
-                bwd(WhT, h, hl + t * H, dh, dp, a, ap, e, dl + t * H, c, hl + t * H, da, ap, dah, ap, d0, dnp, d0, dcp, H)
-            # d0 now holds dL/d(layer l's initial state); the weight gradients as sums over time
-            k.outer_time(Gr, wh, GH, H, dah, al, GH, h, hl, H, n)  # dWhh = sum_t dah[t] h[t]^T
-            k.sum_time(Gr, bh, GH, dah, al, GH, n)
-            if bx >= 0:
-                k.sum_time(Gr, bx, GH, da, al, GH, n)
-            if l > 0:  # the input is layer l-1's h[1..n]: its weight gradient, and dL/dh of layer l-1 from above
-                k.outer_time(Gr, wx, GH, H, da, al, GH, h, hl - S1 + H, H, n)
-                WxT = k.cols(P, wx, GH, H)
-                for t in range(n):
-                    k.mtv(WxT, da, al + t * GH, dh, dl - T * H + t * H)
-            elif self.dense:
-                k.outer_time(Gr, wx, GH, X, da, 0, GH, self.x, 0, X, n)
-            else:
-                k.fill(Gr, wx, GH * X, 0.0)
-                tokens, used = self.tokens, self.used
-                del used[:]
-                for t in range(n):
-                    j = tokens[t]
-                    k.add_col(Gr, wx, GH, X, j, da, t * GH)
-                    if j not in used:
-                        used.append(j)
-                used.sort()
 
     def final_state(self) -> "List[float]":
         """The state after the last forward pass, in new_state()'s layout (carry it into the next chunk)."""
@@ -561,51 +501,22 @@ class RNN:
             if isinstance(x, bool) or x < 0 or x >= X:
                 raise ValueError("token %r is outside the vocabulary [0, %d)" % (x, X))
             if not self.vanilla:
-                return self._step_layers(state, x, z)
+                from . import stack
+
+                return stack.step(self, state, x, z)
             v = self._views(False)
             k.mv(v[2], state, 0, state, 0, k.tanh, self.params, self.layout.Wxh + x, X)
         else:
             xv = _finite_floats("x", x, X)
             if not self.vanilla:
-                return self._step_layers(state, xv, z)
+                from . import stack
+
+                return stack.step(self, state, xv, z)
             v = self._views(True)
             pre = v[5]
             k.mv(v[4], xv, 0, pre, 0)  # Wxh x
             k.mv(v[2], state, 0, state, 0, k.tanh, pre, 0, 1)
         k.mv(v[3], state, 0, z, 0)
-
-    def _layer_views(self, dense: bool) -> "tuple[Any, ...]":
-        """(P, snapshot, [(Wh, Wx) per layer], [Why|by], dense, ax, a, e): _step_layers' handles."""
-        P, Lt, H, G = self.params, self.layout, self.H, self.layout.gates
-        v = self._step_views
-        if v is not None and v[0] is P and (v[4] or not dense) and k.views_valid(P, v[1]):
-            return v
-        W = []
-        for l in range(self.layers):
-            wx, wh, bx, bh, Xl = Lt.layer[l]
-            W.append((k.rows(P, wh, G * H, H, bh), k.rows(P, wx, G * H, Xl, bx) if l or dense else None))
-        Wo = k.rows(P, Lt.Why, self.Y, H, Lt.by)
-        v = (P, k.snapshot(P), W, Wo, dense, k.zeros(G * H), k.zeros(G * H), k.zeros(H))
-        self._step_views = v
-        return v
-
-    def _step_layers(self, s: "List[float]", x: "Union[int, List[float]]", z: "List[float]") -> None:
-        """step() for any cell and depth: each layer's cell forward in place on the caller's state."""
-        H, L, G, P = self.H, self.layers, self.layout.gates, self.params
-        v = self._layer_views(not isinstance(x, int))
-        W, ax, a, e, fwd = v[2], v[5], v[6], v[7], cells.FORWARD[self.cell]
-        for l in range(L):
-            Wh, Wx = W[l]
-            if l:
-                k.mv(Wx, s, (l - 1) * H, ax, 0)  # the input is layer l-1's new state
-            elif isinstance(x, int):
-                bx = self.layout.layer[0][2]
-                k.gather(P, self.layout.Wxh + x, self.X, ax, 0, G * H, P if bx >= 0 else None, bx)
-            else:
-                k.mv(Wx, x, 0, ax, 0)
-            c = (L + l) * H
-            fwd(Wh, ax, s, l * H, l * H, a, 0, e, 0, s, c, c, H)
-        k.mv(v[3], s, (L - 1) * H, z, 0)
 
     def output(self, z: "List[float]", y: "List[float]") -> None:
         """y = softmax / sigmoid / identity of the logits z."""

@@ -42,9 +42,8 @@ import math
 from .. import __version__
 from .fileio import FileError, TooLarge, loads, read_bounded, write_file
 from .limits import check_model
-from ..core.cells import CELLS, GATES
 from ..core.heads import HEADS
-from ..core.model import RNN
+from ..core.model import CELLS, GATES, RNN
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

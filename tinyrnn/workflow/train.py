@@ -29,11 +29,10 @@ import json
 import math
 import time
 
-from .checkpoint import Checkpoint
+from .checkpoint import MAX_LAYERS, Checkpoint
 from .guard import BlowUpGuard
-from ..core.cells import CELLS
 from ..core.diagnostics import diagnostics, update_ratio
-from ..core.model import RNN, argmax
+from ..core.model import CELLS, RNN, argmax
 from ..core.optim import Optimizer, clip_elementwise, clip_global_norm, grad_norm, make_optimizer
 from ..core.rng import Rng
 
@@ -85,6 +84,8 @@ def check_config(cfg: "Dict[str, Any]") -> None:
         positive_int(name)
     if cfg["cell"] not in CELLS:
         raise ValueError("cell must be one of %s, got %r" % (", ".join(CELLS), cfg["cell"]))
+    if cfg["layers"] > MAX_LAYERS:
+        raise ValueError("layers must be at most %d, got %d" % (MAX_LAYERS, cfg["layers"]))
     for name in ("epochs", "patience"):
         if cfg.get(name) is not None:
             positive_int(name)
