@@ -22,6 +22,8 @@ require_array_api_compat()
 from tinyrnn.arrays import BatchedRNN, from_keras, from_torch, to_floats, to_keras, to_torch, to_torch_state_dicts  # noqa: E402
 
 TOL = 1e-12
+# Keras 3.15 reads numpy arrays through an __array__ without the copy keyword (its own deprecation, harmless here)
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 
 
 def max_abs(a, b):  # type: ignore[no-untyped-def]
