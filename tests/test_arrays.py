@@ -43,7 +43,7 @@ def make_model(X, H, Y, T, head, seed):  # type: ignore[no-untyped-def]
 
 def make_batch(m, rng, B, n, dense, mode):  # type: ignore[no-untyped-def]
     """Python-list batch: inputs, targets, weights, lengths, h0 (some None) for one mode."""
-    X, Y, H = m.X, m.Y, m.H
+    X, Y = m.X, m.Y
     if dense:
         xs = [[[rng.normal() for _ in range(X)] for _ in range(n)] for _ in range(B)]
     else:
@@ -66,7 +66,7 @@ def make_batch(m, rng, B, n, dense, mode):  # type: ignore[no-untyped-def]
     if mode == "masked":  # ragged lengths, non-unit weights, an initial state
         case["lengths"] = [max(1, n - (b * 2) % n) for b in range(B)]
         case["weights"] = [[rng.uniform(0.0, 2.0) if rng.below(4) else 0.0 for _ in range(n)] for _ in range(B)]
-        case["h0"] = [[rng.uniform(-0.5, 0.5) for _ in range(H)] for _ in range(B)]
+        case["h0"] = [[rng.uniform(-0.5, 0.5) for _ in range(len(m.new_state()))] for _ in range(B)]  # the flat state: S = H for one vanilla layer
     return case
 
 

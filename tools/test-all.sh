@@ -8,9 +8,9 @@
 #   apt        Debian packages for the C-export tests (skipped when all present)
 #   npm        MicroPython 1.27 wasm into tools/micropython/node_modules (npm ci)
 #   venv-3.11  .venv-test/py3.11: the project (editable) with [dev,arrays],
-#              torch==2.13.0 and array-api-strict, for the default python3
+#              torch==2.13.0, keras==3.15.1 and array-api-strict, for the default python3
 #   venv-3.9   .venv-test/py3.9  and  venv-3.13  .venv-test/py3.13 (pyenv):
-#              the same without torch (no wheel exists for them)
+#              the same without torch and keras (no torch wheel exists for them)
 #   venv-build .venv-test/build: build, twine and setuptools (pinned) for the wheel stage
 #   ucr        the aeon wheel with the UCR/UEA .ts files (tools/ucr.py fetch,
 #              cached in .cache/ucr/) for tests/test_ucr.py and tools/bench_ucr.py
@@ -46,6 +46,7 @@ PYENV_ROOT=${PYENV_ROOT:-$HOME/.pyenv}
 VENVS="$ROOT/.venv-test"
 APT_PACKAGES="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-avr avr-libc simavr valgrind clang arduino-core-avr arduino-builder"
 TORCH="torch==2.13.0"
+KERAS="keras==3.15.1"  # real Keras 3 layers for tests/test_arrays_gated_io.py (KERAS_BACKEND=torch)
 PIP_COMMON=(-e ".[dev,arrays]" array-api-strict)
 BUILD_TOOLS=(build==1.6.1 twine==7.0.0 setuptools==84.2.1 wheel==0.48.0)
 
@@ -222,7 +223,7 @@ if [ "${TINYRNN_SKIP_INSTALL:-}" != 1 ]; then
     run_stage npm setup stage_npm
     PY39=$(find_python 3.9) || fail_now venv-3.9 "CPython 3.9 not found"
     PY313=$(find_python 3.13) || fail_now venv-3.13 "CPython 3.13 not found"
-    run_stage venv-3.11 setup stage_venv 3.11 "$PYTHON" "$TORCH"
+    run_stage venv-3.11 setup stage_venv 3.11 "$PYTHON" "$TORCH" "$KERAS"
     run_stage venv-3.9 setup stage_venv 3.9 "$PY39"
     run_stage venv-3.13 setup stage_venv 3.13 "$PY313"
     run_stage venv-build setup stage_build_venv "$PYTHON"
@@ -236,8 +237,8 @@ fi
 run_stage mypy check stage_mypy
 run_stage wheel check stage_wheel
 run_stage pytest-3.11 check stage_pytest 3.11
-run_stage pytest-3.9 check stage_pytest 3.9 TINYRNN_OPTIONAL=torch
-run_stage pytest-3.13 check stage_pytest 3.13 TINYRNN_OPTIONAL=torch
+run_stage pytest-3.9 check stage_pytest 3.9 TINYRNN_OPTIONAL=torch,keras
+run_stage pytest-3.13 check stage_pytest 3.13 TINYRNN_OPTIONAL=torch,keras
 
 report final
 [ ${#FAILED[@]} -eq 0 ]

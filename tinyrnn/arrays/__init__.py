@@ -6,9 +6,10 @@ CuPy, array-api-strict). ``import tinyrnn`` never imports this package.
 
 - ``to_arrays`` / ``from_arrays`` / ``params_to_array`` / ``params_from_array``:
   model <-> arrays of any namespace, on any device.
-- ``from_torch`` / ``to_torch`` / ``to_torch_state_dicts``: ``nn.RNN`` + ``nn.Linear``.
-- ``from_keras`` / ``to_keras``: ``SimpleRNN`` + ``Dense`` weight lists.
-- ``BatchedRNN``: minibatch forward + BPTT written with Array API functions only.
+- ``from_torch`` / ``to_torch`` / ``to_torch_state_dicts``: ``nn.RNN`` / ``nn.GRU`` / ``nn.LSTM`` + ``nn.Linear``.
+- ``from_keras`` / ``to_keras``: ``SimpleRNN`` / ``GRU`` / ``LSTM`` (stacks too) + ``Dense`` weight lists.
+- ``BatchedRNN``: minibatch forward + BPTT written with Array API functions only,
+  for every cell (rnn, gru, lstm) and depth.
 - ``Trainer``: shuffled minibatch training with the core's optimisers and
   clipping, checkpoints in the core's format.
 """
@@ -22,6 +23,7 @@ except ImportError as _e:  # pragma: no cover - exercised in a subprocess test
 
 from ._xp import as_namespace, cpu_device, namespace, to_cpu, to_floats
 from .batched import BatchedRNN
+from .cells import init_uniform
 from .convert import clone, from_arrays, model_from_arrays, params_from_array, params_to_array, to_arrays
 from .formats import from_keras, from_torch, to_keras, to_torch, to_torch_state_dicts
 from .optim import ArrayOptimizer, clip_elementwise, clip_global_norm, grad_norm, make_array_optimizer
@@ -29,6 +31,7 @@ from .train import Trainer, permutation
 
 __all__ = [
     "ArrayOptimizer",
+    "init_uniform",
     "BatchedRNN",
     "Trainer",
     "as_namespace",

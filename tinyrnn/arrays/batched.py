@@ -1,4 +1,4 @@
-"""Minibatch forward + BPTT for the vanilla tanh RNN, Array API functions only.
+"""Minibatch forward + BPTT for every tinyrnn cell and depth, Array API functions only.
 
 Shapes (B sequences of at most T steps, n = steps in this batch; arrays are
 kept time-major inside, row ``t*B + b`` of a flat (n*B, .) array is step t
@@ -10,14 +10,21 @@ of sequence b)::
     weights  (B, n) per-step loss weights (0 masks a step) or (B,) one per
              sequence, optional
     lengths  (B,) steps used per sequence; steps t >= lengths[b] weigh 0
-    h0       (B, H) initial states, optional (zeros)
+    h0       (B, S) initial states in the core's state layout, optional
+             (zeros): h of every layer (layer l at columns l*H ..), then for
+             lstm c of every layer; S = H for one vanilla layer
 
-The math is the core's (``tinyrnn/model.py``, ``tinyrnn/heads.py``), for
-every sequence at once::
+The math is the core's (docs/core.md: PyTorch's cells), for every sequence
+at once; layer l reads the input (l = 0) or the new h of layer l-1::
 
-    h[t+1] = tanh(x[t] Wxh^T + h[t] Whh^T + bh)      (B, H)
-    z[t]   = h[t+1] Why^T + by                        (B, Y)
-    loss   = sum_b sum_t w[b,t] * loss_t(z[t, b], target[b, t])
+    rnn   h' = tanh(x Wxh^T + h Whh^T + bh)
+    gru   [a_r a_z a_n] = x Wxh^T + bxh,  [c_r c_z c_n] = h Whh^T + bhh
+          r = sig(a_r + c_r), z = sig(a_z + c_z), n = tanh(a_n + r * c_n)
+          h' = (1 - z) * n + z * h
+    lstm  [i f g o] = act(x Wxh^T + bxh + h Whh^T + bhh)   (sig sig tanh sig)
+          c' = f * c + i * g,  h' = o * tanh(c')
+    z[t]  = h_top[t+1] Why^T + by                           (B, Y)
+    loss  = sum_b sum_t w[b,t] * loss_t(z[t, b], target[b, t])
 
 The loss is a **sum** over steps and over the batch's sequences, so the
 gradients equal the sum of the core's per-sequence gradients. Nothing is
@@ -25,18 +32,19 @@ written in place (lists of per-step arrays are stacked), so immutable arrays
 (JAX) work; no function outside the Array API standard is called.
 """
 
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..core.heads import HEADS
 from ..core.model import RNN
+from .cells import suffix
 from ._xp import Array, all_finite, as_namespace, device_of, is_integer_dtype, resolve_dtype, shape_of, to_float, to_floats
 
 class BatchedRNN:
     """A tinyrnn model's parameters as one flat array of ``xp``, trained a batch at a time.
 
-    ``params`` and ``grads`` are 1-D arrays with the core's layout
-    (``Wxh | Whh | bh | Why | by``); ``sync()`` copies ``params`` back into
-    the model (Python floats), ``load()`` the other way.
+    ``params`` and ``grads`` are 1-D arrays with the core's flat layout
+    (the core's ``Layout``); ``sync()`` copies ``params`` back into the model
+    (Python floats), ``load()`` the other way.
     """
 
     def __init__(self, model: RNN, xp: Any, device: Any = None, dtype: Any = None) -> None:
@@ -47,6 +55,10 @@ class BatchedRNN:
         self.dtype = resolve_dtype(xp, dtype)
         self.X, self.H, self.Y, self.T = model.X, model.H, model.Y, model.T
         self.head = model.head
+        self.cell, self.layers = model.cell, model.layers
+        self.layout = model.layout
+        self.G = self.layout.gates
+        self.S = model.S  # state floats per sequence: h of every layer (and c, lstm)
         probe = xp.asarray(0.0, dtype=self.dtype, device=device)
         if probe.dtype != self.dtype:  # JAX without jax_enable_x64 quietly makes float32
             raise ValueError(
@@ -77,19 +89,19 @@ class BatchedRNN:
         self.model.params[:] = values
         return self.model
 
-    def views(self, flat: Optional[Array] = None) -> "tuple[Array, Array, Array, Array, Array]":
-        """(Wxh (H,X), Whh (H,H), bh (H,), Why (Y,H), by (Y,)) as reshaped slices of ``flat``."""
-        xp = self.xp
+    def group(self, name: str, flat: Optional[Array] = None) -> Array:
+        """Parameter group ``name`` as a reshaped slice of ``flat`` (default ``params``)."""
         P = self.params if flat is None else flat
-        L = self.model.layout
-        X, H, Y = self.X, self.H, self.Y
-        return (
-            xp.reshape(P[L.Wxh : L.Whh], (H, X)),
-            xp.reshape(P[L.Whh : L.bh], (H, H)),
-            P[L.bh : L.Why],
-            xp.reshape(P[L.Why : L.by], (Y, H)),
-            P[L.by : L.size],
-        )
+        off, rows, cols = self.layout.groups[name]
+        if not cols:
+            return P[off : off + rows]
+        return self.xp.reshape(P[off : off + rows * cols], (rows, cols))
+
+    def views(self, flat: Optional[Array] = None) -> "tuple[Array, Array, Array, Array, Array]":
+        """Vanilla one-layer model: (Wxh (H,X), Whh (H,H), bh (H,), Why (Y,H), by (Y,)) as reshaped slices of ``flat``."""
+        if self.cell != "rnn" or self.layers != 1:
+            raise ValueError("views() is the one-layer vanilla layout; use group(name) for a %s model with %d layers" % (self.cell, self.layers))
+        return tuple(self.group(g, flat) for g in ("Wxh", "Whh", "bh", "Why", "by"))
 
     # --------------------------------------------------------------- inputs
     def _check_device(self, name: str, a: Array) -> None:
@@ -231,43 +243,98 @@ class BatchedRNN:
         dense, B, n, x, tgt, w = self.prepare(inputs, targets, weights, lengths, last_only, check)
         return self.forward_prepared(dense, B, n, x, tgt, w, h0, check)
 
+    def _initial_state(self, B: int, h0: Optional[Array], check: bool) -> Array:
+        """(B, S) initial state in the core's flat state layout (zeros when h0 is None)."""
+        xp = self.xp
+        S = self.S
+        if h0 is None:
+            return xp.zeros((B, S), dtype=self.dtype, device=self.device)
+        self._check_device("h0", h0)
+        if shape_of(h0) != (B, S):
+            what = "(B, H)" if S == self.H else "(B, %s) (h of every layer%s)" % (S, ", then c" if self.cell == "lstm" else "")
+            raise ValueError("h0 has shape %s, expected %s = %s" % (shape_of(h0), what, (B, S)))
+        s0 = xp.astype(h0, self.dtype)
+        if check and not all_finite(xp, s0):
+            raise ValueError("h0 has non-finite values")
+        return s0
+
     def forward_prepared(self, dense: bool, B: int, n: int, x: Array, tgt: Array, w: Optional[Array], h0: Optional[Array] = None, check: bool = True) -> float:
         xp = self.xp
-        H, Y = self.H, self.Y
-        Wxh, Whh, bh, Why, by = self.views()
-        if h0 is None:
-            h_0 = xp.zeros((B, H), dtype=self.dtype, device=self.device)
-        else:
-            self._check_device("h0", h0)
-            if shape_of(h0) != (B, H):
-                raise ValueError("h0 has shape %s, expected (B, H) = %s" % (shape_of(h0), (B, H)))
-            h_0 = xp.astype(h0, self.dtype)
-            if check and not all_finite(xp, h_0):
-                raise ValueError("h0 has non-finite values")
-        # input contribution for every step at once: (n*B, H)
-        if dense:
-            xw = x @ xp.matrix_transpose(Wxh)
-        else:
-            xw = xp.take(xp.matrix_transpose(Wxh), x, axis=0)
-        pre = xp.reshape(xw + bh, (n, B, H))
-        WhhT = xp.matrix_transpose(Whh)
-        tanh = xp.tanh
-        h = h_0
-        hs = []
-        for t in range(n):
-            h = tanh(pre[t, ...] + h @ WhhT)
-            hs.append(h)
-        hs_flat = xp.reshape(xp.stack(hs, axis=0), (n * B, H))
-        # output layer for every step at once: (n*B, Y)
-        z = hs_flat @ xp.matrix_transpose(Why) + by
+        H, L = self.H, self.layers
+        s0 = self._initial_state(B, h0, check)
+        inp = x  # layer l's input sequence: (n*B,) token ids or (n*B, X_l)
+        caches = []
+        for l in range(L):
+            h_0 = s0[:, l * H : (l + 1) * H]
+            c_0 = s0[:, (L + l) * H : (L + l + 1) * H] if self.cell == "lstm" else None
+            cache = self._layer_forward(l, inp, dense or l > 0, B, n, h_0, c_0)
+            caches.append(cache)
+            inp = cache["hs_flat"]
+        Why, by = self.group("Why"), self.group("by")
+        z = inp @ xp.matrix_transpose(Why) + by  # (n*B, Y), all steps at once
         # one-hot rows (comparison with arange), built once for forward and backward
         y1 = self._onehot(tgt, self._ar_y) if self.head == "softmax" else tgt
-        x1 = x if dense else None
         p, loss_rows = self._head_forward(z, tgt, y1)
         loss = to_float(xp.sum(loss_rows if w is None else w * loss_rows))
-        self._cache = (dense, x, x1, y1, w, h_0, hs, hs_flat, p)
+        self._cache = (dense, x, y1, w, caches, p)
         self.n, self.B, self.loss = n, B, loss
         return loss
+
+    def _layer_forward(self, l: int, inp: Array, dense: bool, B: int, n: int, h_0: Array, c_0: Optional[Array]) -> "Dict[str, Any]":
+        """One layer over all n steps; returns what its backward needs."""
+        xp = self.xp
+        H = self.H
+        s = suffix(l)
+        Wxh, Whh = self.group("Wxh" + s), self.group("Whh" + s)
+        bx = self.group("bh" + s) if self.cell == "rnn" else self.group("bxh" + s)
+        # input contribution for every step at once: (n*B, G*H)
+        xw = inp @ xp.matrix_transpose(Wxh) if dense else xp.take(xp.matrix_transpose(Wxh), inp, axis=0)
+        pre = xp.reshape(xw + bx, (n, B, self.G * H))
+        WhhT = xp.matrix_transpose(Whh)
+        sig = self._sigmoid
+        tanh = xp.tanh
+        h = h_0
+        hs: List[Array] = []
+        gates: List[Any] = []  # per step: (r, z, n) gru, (i, f, g, o, tanh c) lstm
+        cs: List[Array] = []
+        hns: List[Array] = []
+        if self.cell == "rnn":
+            for t in range(n):
+                h = tanh(pre[t, ...] + h @ WhhT)
+                hs.append(h)
+        elif self.cell == "gru":
+            bhh = self.group("bhh" + s)
+            for t in range(n):
+                a, hh = pre[t, ...], h @ WhhT + bhh  # (B, 3H) each
+                r = sig(a[:, :H] + hh[:, :H])
+                u = sig(a[:, H : 2 * H] + hh[:, H : 2 * H])  # the update gate z
+                hn = hh[:, 2 * H :]
+                nn = tanh(a[:, 2 * H :] + r * hn)
+                h = (1.0 - u) * nn + u * h
+                hs.append(h)
+                gates.append((r, u, nn))
+                hns.append(hn)
+        else:
+            bhh = self.group("bhh" + s)
+            c = c_0
+            for t in range(n):
+                a = pre[t, ...] + h @ WhhT + bhh  # (B, 4H)
+                i, f = sig(a[:, :H]), sig(a[:, H : 2 * H])
+                g, o = tanh(a[:, 2 * H : 3 * H]), sig(a[:, 3 * H :])
+                c = f * c + i * g
+                tc = tanh(c)
+                h = o * tc
+                hs.append(h)
+                cs.append(c)
+                gates.append((i, f, g, o, tc))
+        hs_flat = xp.reshape(xp.stack(hs, axis=0), (n * B, H))
+        return {"inp": inp, "h_0": h_0, "c_0": c_0, "hs": hs, "hs_flat": hs_flat, "gates": gates, "cs": cs, "hns": hns}
+
+    def _sigmoid(self, a: Array) -> Array:
+        """1 / (1 + exp(-a)) without exp of a large positive number."""
+        xp = self.xp
+        e = xp.exp(-xp.abs(a))
+        return xp.where(a >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
 
     def _onehot(self, ids: Array, ar: Array) -> Array:
         """(N,) ids -> (N, K) one-hot rows in the model dtype, by comparison with arange(K)."""
@@ -299,54 +366,121 @@ class BatchedRNN:
 
     # ------------------------------------------------------------- backward
     def backward(self) -> Array:
-        """BPTT over the last forward: ``grads`` = dL/dparams (a new flat array), returned."""
+        """BPTT over the last forward: ``grads`` = dL/dparams (a new flat array), returned; ``dh0`` (B, S)."""
         if self._cache is None:
             raise ValueError("backward() needs a forward() first")
         xp = self.xp
-        dense, x, x1, y1, w, h_0, hs, hs_flat, p = self._cache
-        n, B, H = self.n, self.B, self.H
-        Wxh, Whh, bh, Why, by = self.views()
+        dense, x, y1, w, caches, p = self._cache
+        n, B, H, L = self.n, self.B, self.H, self.layers
         dz = p - y1  # softmax: p - onehot; sigmoid: p - y; mse: z - y
         if w is not None:
             dz = xp.reshape(w, (-1, 1)) * dz
         # output layer, all steps at once
-        dWhy = xp.matrix_transpose(dz) @ hs_flat  # (Y, H)
-        dby = xp.sum(dz, axis=0)
-        d_out = xp.reshape(dz @ Why, (n, B, H))
-        dtanh = 1.0 - hs_flat * hs_flat
-        dtanh = xp.reshape(dtanh, (n, B, H))
-        drs: List[Array] = []
-        dh_next = None
-        for t in range(n - 1, -1, -1):
-            dh = d_out[t, ...] if dh_next is None else d_out[t, ...] + dh_next
-            dr = dh * dtanh[t, ...]
-            drs.append(dr)
-            dh_next = dr @ Whh
-        drs.reverse()
-        dr_flat = xp.reshape(xp.stack(drs, axis=0), (n * B, H))
-        h_prev = xp.reshape(xp.stack([h_0] + hs[:-1], axis=0), (n * B, H))
-        drT = xp.matrix_transpose(dr_flat)
-        dWhh = drT @ h_prev
-        dbh = xp.sum(dr_flat, axis=0)
-        # tokens: the one-hot input matrix turns the scatter-add into one matmul
-        dWxh = drT @ (x1 if x1 is not None else self._onehot(x, self._ar_x))
-        self.dh0 = dh_next
-        self.grads = xp.concat([xp.reshape(dWxh, (-1,)), xp.reshape(dWhh, (-1,)), dbh, xp.reshape(dWhy, (-1,)), dby], axis=0)
+        top = caches[-1]["hs_flat"]
+        grads: Dict[str, Array] = {"Why": xp.matrix_transpose(dz) @ top, "by": xp.sum(dz, axis=0)}
+        d_out = dz @ self.group("Why")  # (n*B, H): dL/dh of the top layer from the head
+        dh0s: List[Array] = [xp.zeros((B, H), dtype=self.dtype, device=self.device)] * L
+        dc0s: List[Array] = list(dh0s)
+        for l in range(L - 1, -1, -1):
+            d_out, dh0s[l], dc0 = self._layer_backward(l, caches[l], d_out, dense or l > 0, B, n, grads)
+            if dc0 is not None:
+                dc0s[l] = dc0
+        self.dh0 = xp.concat(dh0s + (dc0s if self.cell == "lstm" else []), axis=1)
+        self.grads = xp.concat([xp.reshape(grads[name], (-1,)) for name in self.layout.names], axis=0)
         return self.grads
 
+    def _layer_backward(self, l: int, cache: "Dict[str, Any]", d_out: Array, dense: bool, B: int, n: int, grads: "Dict[str, Array]") -> "Tuple[Any, Any, Optional[Array]]":
+        """BPTT through layer l given dL/d(its h at every step) (n*B, H): writes its groups into ``grads``;
+        returns (dL/d(its input) (n*B, X_l) or None for tokens, dL/dh_0, dL/dc_0 or None)."""
+        xp = self.xp
+        H = self.H
+        s = suffix(l)
+        Whh = self.group("Whh" + s)
+        d_out = xp.reshape(d_out, (n, B, H))
+        hs, gates = cache["hs"], cache["gates"]
+        h_prev = [cache["h_0"]] + hs[:-1]
+        das: List[Array] = []  # dL/d(input pre-activation) per step, (B, G*H)
+        dhhs: List[Array] = []  # dL/d(h @ Whh^T + bhh) per step (differs from das in gru's n block)
+        dh_next = None
+        dc_next = None
+        for t in range(n - 1, -1, -1):
+            dh = d_out[t, ...] if dh_next is None else d_out[t, ...] + dh_next
+            if self.cell == "rnn":
+                da = dh * (1.0 - hs[t] * hs[t])
+                dhh = da
+                dh_next = da @ Whh
+            elif self.cell == "gru":
+                r, u, nn = gates[t]
+                dn = dh * (1.0 - u)
+                dan = dn * (1.0 - nn * nn)
+                dar = dan * cache["hns"][t] * r * (1.0 - r)
+                dau = dh * (h_prev[t] - nn) * u * (1.0 - u)
+                da = xp.concat([dar, dau, dan], axis=1)
+                dhh = xp.concat([dar, dau, dan * r], axis=1)
+                dh_next = dh * u + dhh @ Whh
+            else:
+                i, f, g, o, tc = gates[t]
+                c_prev = cache["c_0"] if t == 0 else cache["cs"][t - 1]
+                dc = dh * o * (1.0 - tc * tc)
+                if dc_next is not None:
+                    dc = dc + dc_next
+                da = xp.concat([dc * g * i * (1.0 - i), dc * c_prev * f * (1.0 - f), dc * i * (1.0 - g * g), dh * tc * o * (1.0 - o)], axis=1)
+                dhh = da
+                dc_next = dc * f
+                dh_next = da @ Whh
+            das.append(da)
+            dhhs.append(dhh)
+        das.reverse()
+        dhhs.reverse()
+        GH = self.G * H
+        da_flat = xp.reshape(xp.stack(das, axis=0), (n * B, GH))
+        dhh_flat = da_flat if self.cell != "gru" else xp.reshape(xp.stack(dhhs, axis=0), (n * B, GH))
+        h_prev_flat = xp.reshape(xp.stack(h_prev, axis=0), (n * B, H))
+        grads["Whh" + s] = xp.matrix_transpose(dhh_flat) @ h_prev_flat
+        inp = cache["inp"]
+        # tokens: the one-hot input matrix turns the scatter-add into one matmul
+        grads["Wxh" + s] = xp.matrix_transpose(da_flat) @ (inp if dense else self._onehot(inp, self._ar_x))
+        if self.cell == "rnn":
+            grads["bh" + s] = xp.sum(da_flat, axis=0)
+        else:
+            grads["bxh" + s] = xp.sum(da_flat, axis=0)
+            grads["bhh" + s] = xp.sum(dhh_flat, axis=0)
+        d_in = da_flat @ self.group("Wxh" + s) if l > 0 else None
+        return d_in, dh_next, dc_next
+
     def final_state(self, lengths: Optional[Array] = None) -> Array:
-        """(B, H) state after each sequence's last step (``lengths``, default all n steps)."""
+        """(B, S) state after each sequence's last step (``lengths``, default all n steps), the core's state layout."""
         if self._cache is None:
             raise ValueError("final_state() needs a forward() first")
         xp = self.xp
-        hs = self._cache[6]
+        caches = self._cache[4]
+        seqs = [c["hs"] for c in caches] + ([c["cs"] for c in caches] if self.cell == "lstm" else [])
         if lengths is None:
-            return hs[-1]
-        stacked = xp.stack(hs, axis=0)  # (n, B, H)
+            return xp.concat([q[-1] for q in seqs], axis=1)
         lens = lengths if hasattr(lengths, "shape") else xp.asarray(lengths, device=self.device)
         steps = xp.reshape(xp.arange(self.n, device=self.device), (self.n, 1))
         pick = xp.astype(steps == xp.reshape(xp.astype(lens, steps.dtype), (1, -1)) - 1, self.dtype)  # (n, B)
-        return xp.sum(stacked * pick[:, :, None], axis=0)
+        return xp.concat([xp.sum(xp.stack(q, axis=0) * pick[:, :, None], axis=0) for q in seqs], axis=1)
+
+    def outputs(self, inputs: Array, h0: Optional[Array] = None) -> Array:
+        """(B, n, Y) logits z of every step (no loss; the head's targets are not needed)."""
+        xp = self.xp
+        shape = shape_of(inputs)
+        B, n = shape[0], shape[1] if len(shape) > 1 else 0
+        if self.head == "softmax":
+            dummy = xp.zeros((B, n), dtype=xp.int64, device=self.device)
+        else:
+            dummy = xp.zeros((B, n, self.Y), dtype=self.dtype, device=self.device)
+        self.forward(inputs, dummy, h0=h0)
+        top = self._cache[4][-1]["hs_flat"]  # (n*B, H), time-major
+        z = top @ xp.matrix_transpose(self.group("Why")) + self.group("by")
+        return xp.permute_dims(xp.reshape(z, (n, B, self.Y)), (1, 0, 2))
+
+    def logits(self, state: Array) -> Array:
+        """(B, Y) logits of the head from (B, S) states (the top layer's h)."""
+        xp = self.xp
+        top = state[:, (self.layers - 1) * self.H : self.layers * self.H]
+        return top @ xp.matrix_transpose(self.group("Why")) + self.group("by")
 
 
 __all__ = ["BatchedRNN"]

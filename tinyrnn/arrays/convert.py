@@ -1,8 +1,9 @@
 """A tinyrnn model <-> arrays of any Array API library.
 
-Parameter groups keep the core's shapes: ``Wxh`` (H, X), ``Whh`` (H, H),
-``bh`` (H,), ``Why`` (Y, H), ``by`` (Y,); the flat form is the core's
-``params`` buffer (layout ``Wxh | Whh | bh | Why | by``, row-major).
+Parameter groups keep the core's shapes and names (``model.layout.names``:
+``Wxh`` (G*H, X), ``Whh`` (G*H, H), ``bh`` (H,) or ``bxh``/``bhh`` (G*H,),
+``Wxh1`` ... for deeper layers, ``Why`` (Y, H), ``by`` (Y,)); the flat form
+is the core's ``params`` buffer (that order, row-major).
 Arrays are created on the ``device`` given (default: the library's default
 device) and read back through the library's CPU device.
 """
@@ -10,7 +11,7 @@ device) and read back through the library's CPU device.
 import math
 from typing import Any, Dict, Mapping, Optional
 
-from ..core.model import GROUPS, RNN
+from ..core.model import RNN
 from ._xp import Array, as_namespace, asarray, resolve_dtype, shape_of, to_floats
 
 
@@ -24,7 +25,7 @@ def to_arrays(model: RNN, xp: Any, device: Any = None, dtype: Any = None) -> Dic
     ns = as_namespace(xp)
     dt = resolve_dtype(ns, dtype)
     out = {}
-    for name in GROUPS:
+    for name in model.layout.names:
         off = model.layout.groups[name][0]
         n = model.layout.group_size(name)
         flat = asarray(ns, model.params[off : off + n], dt, device)
@@ -54,14 +55,15 @@ def from_arrays(model: RNN, arrays: Mapping[str, Array]) -> None:
     Every group must be present with the model's shape; the model is left
     unchanged when any check fails.
     """
-    missing = [g for g in GROUPS if g not in arrays]
+    names = model.layout.names
+    missing = [g for g in names if g not in arrays]
     if missing:
         raise ValueError("parameter arrays are missing %s" % ", ".join(missing))
-    extra = sorted(k for k in arrays if k not in GROUPS)
+    extra = sorted(k for k in arrays if k not in names)
     if extra:
-        raise ValueError("unknown parameter group(s) %s (groups: %s)" % (", ".join(extra), ", ".join(GROUPS)))
+        raise ValueError("unknown parameter group(s) %s (groups: %s)" % (", ".join(extra), ", ".join(names)))
     new = list(model.params)
-    for name in GROUPS:
+    for name in names:
         want = group_shape(model, name)
         got = shape_of(arrays[name])
         if got != want:
@@ -74,15 +76,21 @@ def from_arrays(model: RNN, arrays: Mapping[str, Array]) -> None:
 
 
 def model_from_arrays(arrays: Mapping[str, Array], T: int, head: str = "softmax") -> RNN:
-    """A new RNN whose X, H, Y are read from the shapes of ``Wxh`` and ``Why``."""
+    """A new RNN whose X, H, Y, cell and layers are read from the groups: ``Wxh`` (G*H, X), ``Why`` (Y, H), ``Wxh1`` ... and ``bxh`` (gated)."""
     for name in ("Wxh", "Why"):
         if name not in arrays:
             raise ValueError("parameter arrays are missing %s" % name)
         if len(shape_of(arrays[name])) != 2:
             raise ValueError("%s must be a matrix, got shape %s" % (name, shape_of(arrays[name])))
-    H, X = shape_of(arrays["Wxh"])
-    Y = shape_of(arrays["Why"])[0]
-    model = RNN(X, H, Y, T, head)
+    GH, X = shape_of(arrays["Wxh"])
+    Y, H = shape_of(arrays["Why"])
+    cell = {1: "rnn", 3: "gru", 4: "lstm"}.get(GH // H) if GH % H == 0 else None
+    if cell is None or (cell == "rnn") != ("bxh" not in arrays):
+        raise ValueError("Wxh has shape %s: expected (G*H, X) with H = %d (Why's columns) and G = 1 (rnn, with bh), 3 (gru) or 4 (lstm, with bxh, bhh)" % (shape_of(arrays["Wxh"]), H))
+    layers = 1
+    while "Wxh%d" % layers in arrays:
+        layers += 1
+    model = RNN(X, H, Y, T, head, cell=cell, layers=layers)
     from_arrays(model, arrays)
     return model
 
@@ -97,7 +105,7 @@ def _check_finite(what: str, values: "list[float]") -> None:
 
 def clone(model: RNN, T: Optional[int] = None) -> RNN:
     """A copy of ``model`` (optionally with another T)."""
-    m = RNN(model.X, model.H, model.Y, model.T if T is None else T, model.head)
+    m = RNN(model.X, model.H, model.Y, model.T if T is None else T, model.head, cell=model.cell, layers=model.layers)
     m.params[:] = model.params
     return m
 
