@@ -184,6 +184,19 @@ def _array(lines: "List[str]", ctype: str, cname: str, values: "List[str]", shap
     lines.append("};")
 
 
+
+def shape_defines(N: str, X: int, H: int, Y: int, head: str, input_kind: str) -> "List[str]":
+    """The #defines every exported header starts with: sizes, head and input kind."""
+    return [
+        "#define %s_X_S %d /* inputs (vocabulary size for token input) */" % (N, X),
+        "#define %s_H_S %d /* hidden units */" % (N, H),
+        "#define %s_Y_S %d /* outputs (logits) */" % (N, Y),
+        '#define %s_HEAD "%s"' % (N, head),
+        "#define %s_HEAD_%s 1" % (N, head.upper()),
+        '#define %s_INPUT "%s"' % (N, input_kind),
+        "#define %s_INPUT_%s 1" % (N, input_kind.upper()),
+    ]
+
 def header(
     model: RNN,
     name: str = "model",
@@ -273,13 +286,7 @@ def header(
     o.append("#include <math.h>")
     o.append("#include <stdint.h>")
     o.append("")
-    o.append("#define %s_X_S %d /* inputs (vocabulary size for token input) */" % (N, X))
-    o.append("#define %s_H_S %d /* hidden units */" % (N, H))
-    o.append("#define %s_Y_S %d /* outputs (logits) */" % (N, Y))
-    o.append('#define %s_HEAD "%s"' % (N, model.head))
-    o.append("#define %s_HEAD_%s 1" % (N, model.head.upper()))
-    o.append('#define %s_INPUT "%s"' % (N, input_kind))
-    o.append("#define %s_INPUT_%s 1" % (N, input_kind.upper()))
+    o += shape_defines(N, X, H, Y, model.head, input_kind)
     if not vanilla:
         o.append('#define %s_CELL "%s"' % (N, cell))
         o.append("#define %s_CELL_%s 1" % (N, cell.upper()))

@@ -20,7 +20,7 @@ from .. import __version__
 from ..core import quant as Q
 from ..core.model import RNN
 from .c import (
-    MAX_DIM, ExportError, _RNG_NEXT, _TOKEN_OF, _VOCAB_AT, check_name, comment_text, eval_loss, vocab_code_points,
+    MAX_DIM, ExportError, _RNG_NEXT, _TOKEN_OF, _VOCAB_AT, check_name, comment_text, eval_loss, shape_defines, vocab_code_points,
 )
 
 TYPE_CHECKING = False
@@ -131,13 +131,7 @@ def header(
     o.append("#if (-1 >> 1) != -1")
     o.append('#error "the integer step needs >> of a negative number to be an arithmetic shift (gcc, clang, avr-gcc)"')
     o.append("#endif")
-    o.append("#define NAME_X_S %d /* inputs (vocabulary size for token input) */" % X)
-    o.append("#define NAME_H_S %d /* hidden units */" % H)
-    o.append("#define NAME_Y_S %d /* outputs (logits) */" % Y)
-    o.append('#define NAME_HEAD "%s"' % model.head)
-    o.append("#define NAME_HEAD_%s 1" % model.head.upper())
-    o.append('#define NAME_INPUT "%s"' % input_kind)
-    o.append("#define NAME_INPUT_%s 1" % input_kind.upper())
+    o += shape_defines("NAME", X, H, Y, model.head, input_kind)
     o.append('#define NAME_QUANT "%s"' % qm.width)
     o.append("#define NAME_QUANT_%s 1" % qm.width.upper())
     o.append('#define NAME_TINYRNN_VERSION "%s"' % comment_text(__version__))

@@ -38,7 +38,7 @@ import math
 from .. import __version__
 from ..core.heads import HEADS
 from ..core.model import RNN
-from .c import MAX_DIM, ExportError, c_float, check_name, comment_text, weights_hash
+from .c import MAX_DIM, ExportError, c_float, check_name, comment_text, shape_defines, weights_hash
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -156,14 +156,8 @@ def trainer_header(
     o.append("")
     o.append("#include <math.h>")
     o.append("")
-    o.append("#define %s_X_S %d /* inputs (vocabulary size for token input) */" % (N, X))
-    o.append("#define %s_H_S %d /* hidden units */" % (N, H))
-    o.append("#define %s_Y_S %d /* outputs (logits) */" % (N, Y))
+    o += shape_defines(N, X, H, Y, model.head, input_kind)
     o.append("#define %s_T %d /* most steps per forward/backward (BPTT length) */" % (N, T))
-    o.append('#define %s_HEAD "%s"' % (N, model.head))
-    o.append("#define %s_HEAD_%s 1" % (N, model.head.upper()))
-    o.append('#define %s_INPUT "%s"' % (N, input_kind))
-    o.append("#define %s_INPUT_%s 1" % (N, input_kind.upper()))
     o.append('#define %s_CELL "%s"' % (N, cell))
     o.append("#define %s_PARAMS %d /* floats: Wxh | Whh | bh | Why | by */" % (N, L.size))
     o.append("#define %s_OFF_WXH %d /* H x X */" % (N, L.Wxh))
