@@ -19,9 +19,8 @@ docs/export.md::
 from .. import __version__
 from ..core import quant as Q
 from ..core.model import RNN
-from .c import (
-    MAX_DIM, ExportError, _RNG_NEXT, _TOKEN_OF, _VOCAB_AT, check_name, comment_text, eval_loss, shape_defines, vocab_code_points,
-)
+from .c import MAX_DIM, check_name, comment_text, eval_loss, shape_defines, vocab_code_points
+from .c_runtime import _RNG_NEXT, _TOKEN_OF, _VOCAB_AT, ExportError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
