@@ -13,8 +13,8 @@ from support import require_program  # noqa: E402
 
 from tinyrnn import RNN, Rng, init_params  # noqa: E402
 from tinyrnn.export.c import c_float  # noqa: E402
-from tinyrnn.workflow import check as chk  # noqa: E402
-from tinyrnn.workflow.dump import GRADS, WEIGHTS, Dump, DumpError, helper_header, load, parse, to_text  # noqa: E402
+from tinyrnn.check import verdict as chk  # noqa: E402
+from tinyrnn.check.dump import GRADS, WEIGHTS, Dump, DumpError, helper_header, load, parse, to_text  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
 

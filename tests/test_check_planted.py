@@ -25,8 +25,8 @@ import c_targets as ct  # noqa: E402
 
 from tinyrnn import RNN, Rng, init_params  # noqa: E402
 from tinyrnn.export.c_train import trainer_header  # noqa: E402
-from tinyrnn.workflow.check import check, report  # noqa: E402
-from tinyrnn.workflow.dump import helper_header, parse  # noqa: E402
+from tinyrnn.check.verdict import check, report  # noqa: E402
+from tinyrnn.check.dump import helper_header, parse  # noqa: E402
 
 # (old line, new line) patches of the generated header, per mistake
 LOGITS_EXP = ("tr->z[k] = acc;", "tr->z[k] = expf(acc); /* BUG */")

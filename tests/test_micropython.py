@@ -195,7 +195,7 @@ def test_runner_passes_exit_status_and_argv():
 
 
 def test_cpython_only_packages_are_not_on_the_board():
-    for pkg in ("workflow", "export", "cli", "arrays"):
+    for pkg in ("workflow", "export", "check", "cli", "arrays"):
         proc = run_micropython("import tinyrnn.%s\n" % pkg)
         assert proc.returncode == 1
         assert proc.stderr.rstrip().splitlines()[-1] == "ImportError: no module named 'tinyrnn.%s'" % pkg

@@ -3,8 +3,8 @@
 import argparse
 import json
 
-from ..workflow.check import DEFAULT_TOL, MISTAKES, check, report
-from ..workflow.dump import helper_header, load
+from ..check.verdict import DEFAULT_TOL, MISTAKES, check, report
+from ..check.dump import helper_header, load
 from ..workflow.fileio import write_file
 
 

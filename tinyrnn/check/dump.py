@@ -38,7 +38,7 @@ writes it.
 import math
 
 from ..core.heads import HEADS
-from .fileio import TooLarge, read_bounded
+from ..workflow.fileio import TooLarge, read_bounded
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

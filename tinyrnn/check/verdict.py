@@ -1,6 +1,6 @@
 """``tinyrnn check``: recompute a hand-written RNN's gradients and diagnose the difference.
 
-Given a dump (``tinyrnn.workflow.dump``) -- the weights, one sequence, and
+Given a dump (``tinyrnn.check.dump``) -- the weights, one sequence, and
 the gradients the user's program computed -- this module
 
 1. recomputes loss and gradients with tinyrnn's conventions (float64, from
