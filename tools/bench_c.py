@@ -56,21 +56,6 @@ if TYPE_CHECKING:
 V = 65
 VOCAB = [chr(c) for c in range(32, 32 + V)]
 
-PUT_U32 = """\
-static void put_u32(uint32_t v)
-{
-    char b[12];
-    int i = 11;
-    b[i] = 0;
-    do {
-        b[--i] = (char)('0' + (int)(v % 10u));
-        v /= 10u;
-    } while (v && i > 0);
-    plat_write(b + i);
-    plat_write("\\n");
-}
-"""
-
 AVR_MAIN = """\
 #include "platform.h"
 #ifdef WITH_MODEL
@@ -111,7 +96,7 @@ int main(void)
 }
 """
 
-AVR_MAIN = AVR_MAIN.replace("PUT_U32", PUT_U32)
+AVR_MAIN = AVR_MAIN.replace("PUT_U32", ct.PUT_U32)
 
 HOST_MAIN = """\
 #include <stdio.h>

@@ -240,9 +240,8 @@ def avr_cycles(models: "List[Tuple[str, RNN]]", steps: int) -> "Dict[str, float]
     import c_targets as ct
 
     cases = [ct.Case(m, name, True, [[0.0] * m.X], 1) for name, m in models]
-    from bench_c import PUT_U32
 
-    main = AVR_MAIN.replace("PUT_U32", PUT_U32).replace("HEADERS", "\n".join('#include "%s.h"' % n for n, _ in models))
+    main = AVR_MAIN.replace("PUT_U32", ct.PUT_U32).replace("HEADERS", "\n".join('#include "%s.h"' % n for n, _ in models))
     main = main.replace("RUNS", "".join(AVR_RUN.replace("NAME", n).replace("STEPS", str(steps)) for n, _ in models))
     with tempfile.TemporaryDirectory(prefix="tinyrnn-bench-ucr-") as work:
         exe = ct.build("avr", work, cases, main=main, units={})

@@ -493,3 +493,20 @@ def error_bounds(case: Case) -> "List[List[float]]":
             row.append(_gamma(H + 1) * acc + sum(abs(w[j]) * dh[j] for j in range(H)))
         out.append(row)
     return out
+
+
+# A decimal writer for the firmware mains of the benches (plat_write is the only output).
+PUT_U32 = """\
+static void put_u32(uint32_t v)
+{
+    char b[12];
+    int i = 11;
+    b[i] = 0;
+    do {
+        b[--i] = (char)('0' + (int)(v % 10u));
+        v /= 10u;
+    } while (v && i > 0);
+    plat_write(b + i);
+    plat_write("\\n");
+}
+"""

@@ -352,18 +352,7 @@ static void fill(void)
     }
 }
 
-static void put_u32(uint32_t v)
-{
-    char b[12];
-    int i = 11;
-    b[i] = 0;
-    do {
-        b[--i] = (char)('0' + (int)(v % 10u));
-        v /= 10u;
-    } while (v && i > 0);
-    plat_write(b + i);
-    plat_write("\\n");
-}
+PUT_U32
 
 int main(void)
 {
@@ -466,7 +455,7 @@ def echo_build(target: str, workdir: str, steps: int) -> str:
     with open(os.path.join(workdir, "echo_train.h"), "w") as f:
         f.write(trainer_header(echo_model(), "echo", "dense", progmem=True, source="echo task, xavier init seed %d" % ECHO_SEED))
     main = (
-        ct._PRELUDE + _ECHO_MAIN.replace("STEPS", str(steps)).replace("EVAL", str(ECHO_EVAL)).replace("SEED", str(XS32_SEED))
+        ct._PRELUDE + _ECHO_MAIN.replace("PUT_U32", ct.PUT_U32).replace("STEPS", str(steps)).replace("EVAL", str(ECHO_EVAL)).replace("SEED", str(XS32_SEED))
         .replace("LRf", c_float(ECHO_LR)).replace("CLIPf", c_float(ECHO_CLIP))
     )
     with open(os.path.join(workdir, "main.c"), "w") as f:
