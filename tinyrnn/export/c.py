@@ -191,6 +191,14 @@ def _array(lines: "List[str]", ctype: str, cname: str, values: "List[str]", shap
 
 
 
+def progmem_guard(N: str, progmem: bool) -> "List[str]":
+    """NAME_USE_PROGMEM: on by default on AVR when exported with --progmem, an error off AVR."""
+    o = []
+    if progmem:
+        o += ["#if defined(__AVR__) && !defined(%s_USE_PROGMEM)" % N, "#define %s_USE_PROGMEM 1 /* exported with --progmem */" % N, "#endif"]
+    return o + ["#if defined(%s_USE_PROGMEM) && !defined(__AVR__)" % N, '#error "%s_USE_PROGMEM is for AVR (avr-gcc, avr-libc)"' % N, "#endif"]
+
+
 def shape_defines(N: str, X: int, H: int, Y: int, head: str, input_kind: str) -> "List[str]":
     """The #defines every exported header starts with: sizes, head and input kind."""
     return [
@@ -317,13 +325,7 @@ def header(
         o.append("#define %s_MACS_PER_STEP_DENSE %dL /* G*H*X + G*H*H + (L-1)*2*G*H*H + Y*H */" % (N, macs_per_step(model, True)))
     o.append("#define %s_MACS_PER_STEP %dL /* for %s input */" % (N, macs, input_kind))
     o.append("")
-    if progmem:
-        o.append("#if defined(__AVR__) && !defined(%s_USE_PROGMEM)" % N)
-        o.append("#define %s_USE_PROGMEM 1 /* exported with --progmem */" % N)
-        o.append("#endif")
-    o.append("#if defined(%s_USE_PROGMEM) && !defined(__AVR__)" % N)
-    o.append('#error "%s_USE_PROGMEM is for AVR (avr-gcc, avr-libc)"' % N)
-    o.append("#endif")
+    o += progmem_guard(N, progmem)
     o.append("#if defined(%s_USE_PROGMEM) /* tables must lie in the first 64 KB of flash (pgm_read_*_near) */" % N)
     o.append("#include <avr/pgmspace.h>")
     o.append("#define %s_FLASH_ PROGMEM" % N)

@@ -19,7 +19,7 @@ docs/export.md::
 from .. import __version__
 from ..core import quant as Q
 from ..core.model import RNN
-from .c import MAX_DIM, check_name, comment_text, eval_loss, shape_defines, vocab_code_points
+from .c import MAX_DIM, check_name, comment_text, eval_loss, progmem_guard, shape_defines, vocab_code_points
 from .c_runtime import _RNG_NEXT, _TOKEN_OF, _VOCAB_AT, ExportError
 
 TYPE_CHECKING = False
@@ -148,13 +148,7 @@ def header(
     o.append("#define NAME_MACS_PER_STEP_DENSE %dL" % macs_dense)
     o.append("#define NAME_MACS_PER_STEP %dL" % (macs_dense if dense else macs_token))
     o.append("")
-    if progmem:
-        o.append("#if defined(__AVR__) && !defined(NAME_USE_PROGMEM)")
-        o.append("#define NAME_USE_PROGMEM 1 /* exported with --progmem */")
-        o.append("#endif")
-    o.append("#if defined(NAME_USE_PROGMEM) && !defined(__AVR__)")
-    o.append('#error "NAME_USE_PROGMEM is for AVR (avr-gcc, avr-libc)"')
-    o.append("#endif")
+    o += progmem_guard("NAME", progmem)
     o.append("#if defined(NAME_USE_PROGMEM)")
     o.append("#include <avr/pgmspace.h>")
     o.append("#define NAME_FLASH_ PROGMEM")

@@ -38,7 +38,7 @@ import math
 from .. import __version__
 from ..core.heads import HEADS
 from ..core.model import RNN
-from .c import MAX_DIM, ExportError, c_float, check_name, comment_text, shape_defines, weights_hash
+from .c import MAX_DIM, ExportError, c_float, check_name, comment_text, progmem_guard, shape_defines, weights_hash
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -179,13 +179,7 @@ def trainer_header(
     o.append("#define %s_FLASH_BYTES %dL /* initial weights */" % (N, 4 * L.size))
     o.append("#define %s_SATURATION 0.95f /* |h| above this counts as saturated */" % N)
     o.append("")
-    if progmem:
-        o.append("#if defined(__AVR__) && !defined(%s_USE_PROGMEM)" % N)
-        o.append("#define %s_USE_PROGMEM 1 /* exported with --progmem */" % N)
-        o.append("#endif")
-    o.append("#if defined(%s_USE_PROGMEM) && !defined(__AVR__)" % N)
-    o.append('#error "%s_USE_PROGMEM is for AVR (avr-gcc, avr-libc)"' % N)
-    o.append("#endif")
+    o += progmem_guard(N, progmem)
     o.append("#if defined(%s_USE_PROGMEM)" % N)
     o.append("#include <avr/pgmspace.h>")
     o.append("#define %s_TFLASH_ PROGMEM" % N)
