@@ -19,9 +19,10 @@ vanilla layout)::
     c       (L*(T+1)*H)   lstm cells, laid out as h
     a       (L*T*G*H)     a[(l*T + t)*G*H + ...]   gates after their activations (gru r|z|n, lstm i|f|g|o)
     e       (L*T*H)       gru W_hn h + b_hn, lstm tanh(c')
-    z, p    (T*Y)         z[t*Y + k]               logits / probabilities at step t
+    z, p    (T*Y)         z[t*Y + k]               logits / probabilities at step t (mse: p is z)
     dz      (T*Y)         dL/dz
-    dh      (L*T*H)       dL/dh[t+1] of layer l (from above and from step t+1)
+    dh      (L*T*H)       dL/dh[t+1] of layer l (from above and from step t+1); the
+                          one-layer tanh model allocates it on its first read (_dh)
     dh_raw  (L*T*G*H)     dL/d(pre-activations), the input side (rnn: (1 - h[t+1]**2) * dh)
     dah     (L*T*G*H)     gru: the hidden side (r * dh_raw in the n block); else dh_raw itself
     dh0     (S)           dL/d(initial state), the state's layout
@@ -191,6 +192,7 @@ class RNN:
         self.params = k.zeros(self.layout.size)
         # the sequence of the last forward pass
         self.n = 0
+        self.backward_done = False  # backward() ran on the last forward pass
         self.dense = False
         self.unit_weights = True
         self.loss = 0.0
@@ -201,8 +203,23 @@ class RNN:
         # only reached for attributes not yet set: the training buffers
         if name in _TRAINING:
             self._allocate()
+            if name == "dh" and self.vanilla:
+                self._dh()
             return self.__dict__[name]
         raise AttributeError(name)
+
+    def _dh(self) -> None:
+        """The one-layer tanh model's dh, allocated on its first read (diagnostics, tests).
+
+        Until then backward() keeps dL/dh[t+1] in dh_raw's slot, where the
+        tanh's derivative overwrites it: T*H numbers fewer on a board. Read
+        after a backward(), the recurrence is rerun into it (same kernels,
+        same numbers; the weights must be those backward() used, as
+        always); from then on every backward() fills it.
+        """
+        self.dh = k.zeros(self.T * self.H)
+        if self.n and self.backward_done:
+            self._bptt(self.dh)
 
     def _allocate(self) -> None:
         """The buffers forward/backward need, T steps each (once)."""
@@ -213,9 +230,10 @@ class RNN:
         self.grads = zeros(self.layout.size)
         self.h = zeros(L * (T + 1) * H)  # layer l's state t at (l*(T+1) + t)*H
         self.z = zeros(T * Y)
-        self.p = zeros(T * Y)
+        self.p = self.z if self.head == "mse" else zeros(T * Y)  # mse: p is z itself
         self.dz = zeros(T * Y)
-        self.dh = zeros(L * T * H)  # dL/dh[t+1] of layer l at (l*T + t)*H
+        if not self.vanilla:  # the one-layer tanh model allocates dh when it is first read (_dh)
+            self.dh = zeros(L * T * H)  # dL/dh[t+1] of layer l at (l*T + t)*H
         self.dh_raw = zeros(L * T * G * H)  # dL/d pre-activations (every gate), (l*T + t)*G*H
         self.dh0 = zeros(self.S)  # dL/d(initial state), the state's layout, for callers that chain sequences
         gated = self.cell != "rnn"
@@ -288,6 +306,7 @@ class RNN:
         self._allocate()
         X, H, Y, T = self.X, self.H, self.Y, self.T
         self.n = 0  # until the whole sequence is valid, backward() has nothing to use
+        self.backward_done = False
         n = len(xs)
         if n == 0:
             raise ValueError("empty input sequence: need at least 1 step")
@@ -419,25 +438,16 @@ class RNN:
         n, X, H, Y = self.n, self.X, self.H, self.Y
         if n == 0:
             raise ValueError("backward() needs a forward() first")
-        P, G, L = self.params, self.grads, self.layout
-        h, dz, dh, dh_raw, dnext = self.h, self.dz, self.dh, self.dh_raw, self.dh0
+        G, L = self.grads, self.layout
+        h, dz, dh_raw = self.h, self.dz, self.dh_raw
         heads.backward(self.head, self.p, dz, n, Y, self.ids, self.targets, self.w, self.unit_weights)
+        self.backward_done = True
         if not self.vanilla:
             from . import stack
 
             stack.backward(self, n)
             return
-
-        WoT = k.cols(P, L.Why, Y, H)
-        WhT = k.cols(P, L.Whh, H, H)
-        mtv, dtanh = k.mtv, k.dtanh
-        k.fill(dnext, 0, H, 0.0)  # dL/dh[n] from beyond the sequence
-        for t in range(n - 1, -1, -1):
-            lo = t * H
-            mtv(WoT, dz, t * Y, dh, lo, dnext, 0)  # dh[t] = Why^T dz[t] + dh_next
-            dtanh(h, lo + H, dh, lo, dh_raw, lo, H)  # dh_raw[t] = (1 - h[t+1]^2) dh[t]
-            mtv(WhT, dh_raw, lo, dnext, 0)  # dh_next = Whh^T dh_raw[t]
-        # dnext is now dL/dh[0] (self.dh0)
+        self._bptt(self.__dict__.get("dh", dh_raw))  # dh kept once it has been read (see _dh)
 
         # weight gradients as sums over time
         k.outer_time(G, L.Why, Y, H, dz, 0, Y, h, H, H, n)  # dWhy = sum_t dz[t] h[t+1]^T
@@ -456,6 +466,21 @@ class RNN:
                 if j not in used:
                     used.append(j)
             used.sort()
+
+    def _bptt(self, dh: "Buf") -> None:
+        """The vanilla recurrence backwards in time: dh (or dh_raw itself), dh_raw and dh0."""
+        n, H, Y, P, L = self.n, self.H, self.Y, self.params, self.layout
+        h, dz, dh_raw, dnext = self.h, self.dz, self.dh_raw, self.dh0
+        WoT = k.cols(P, L.Why, Y, H)
+        WhT = k.cols(P, L.Whh, H, H)
+        mtv, dtanh = k.mtv, k.dtanh
+        k.fill(dnext, 0, H, 0.0)  # dL/dh[n] from beyond the sequence
+        for t in range(n - 1, -1, -1):
+            lo = t * H
+            mtv(WoT, dz, t * Y, dh, lo, dnext, 0)  # dh[t] = Why^T dz[t] + dh_next
+            dtanh(h, lo + H, dh, lo, dh_raw, lo, H)  # dh_raw[t] = (1 - h[t+1]^2) dh[t]
+            mtv(WhT, dh_raw, lo, dnext, 0)  # dh_next = Whh^T dh_raw[t]
+        # dnext is now dL/dh[0] (self.dh0)
 
     def final_state(self) -> "List[float]":
         """The state after the last forward pass, in new_state()'s layout (carry it into the next chunk)."""
