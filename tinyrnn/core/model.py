@@ -20,7 +20,8 @@ vanilla layout)::
     a       (L*T*G*H)     a[(l*T + t)*G*H + ...]   gates after their activations (gru r|z|n, lstm i|f|g|o)
     e       (L*T*H)       gru W_hn h + b_hn, lstm tanh(c')
     z, p    (T*Y)         z[t*Y + k]               logits / probabilities at step t (mse: p is z)
-    dz      (T*Y)         dL/dz
+    dz      (T*Y)         dL/dz; sigmoid and mse load their targets here (``targets``)
+                          and backward() turns them into dL/dz
     dh      (L*T*H)       dL/dh[t+1] of layer l (from above and from step t+1); the
                           one-layer tanh model allocates it on its first read (_dh)
     dh_raw  (L*T*G*H)     dL/d(pre-activations), the input side (rnn: (1 - h[t+1]**2) * dh)
@@ -242,10 +243,11 @@ class RNN:
         self.e = zeros(L * T * H if gated else 0)  # gru W_hn h + b_hn, lstm tanh(c')
         self.dah = zeros(L * T * G * H) if self.cell == "gru" else self.dh_raw  # the hidden side's dL/d pre-act.
         self.x = zeros(0)  # T*X input floats: allocated by the first dense input
-        self.targets = zeros(T * Y if self.head != "softmax" else 0)  # softmax reads ids instead
+        # sigmoid, mse: the targets, in dz's buffer (backward turns them into dz); softmax reads ids
+        self.targets = self.dz if self.head != "softmax" else zeros(0)
         self.w = zeros(T)
-        self.tokens = [0] * T
-        self.ids = [0] * T
+        self.tokens = []  # T token ids: allocated by the first token input
+        self.ids = [0] * T if self.head == "softmax" else []  # class ids: softmax only
         self._pre = zeros(G * H)  # Wxh x[t] (+ bxh) of one step
 
     # ------------------------------------------------------------------ views
@@ -327,6 +329,8 @@ class RNN:
                         raise ValueError("input[%d][%d] is %r; expected a number" % (t, j, v))
                 k.put(self.x, t * X, row)
         else:
+            if not self.tokens:
+                self.tokens = [0] * T
             for t in range(n):
                 tok = xs[t]
                 if not isinstance(tok, int) and _is_token(tok):
@@ -356,7 +360,7 @@ class RNN:
                 if self.head == "sigmoid" and (min(vals) < 0.0 or max(vals) > 1.0):
                     raise ValueError("targets[%d] = %r: sigmoid targets must lie in [0, 1]" % (j, tgt))
                 k.put(self.targets, t * Y, vals)
-        for t in range(first_t):  # steps without a target (many-to-one)
+        for t in range(first_t if self.ids else 0):  # steps without a target (many-to-one)
             self.ids[t] = 0
         k.fill(self.targets, 0, min(first_t * Y, len(self.targets)), 0.0)
         # per-step weights
@@ -440,7 +444,8 @@ class RNN:
             raise ValueError("backward() needs a forward() first")
         G, L = self.grads, self.layout
         h, dz, dh_raw = self.h, self.dz, self.dh_raw
-        heads.backward(self.head, self.p, dz, n, Y, self.ids, self.targets, self.w, self.unit_weights)
+        if not self.backward_done:  # dz once: for sigmoid and mse it replaces the targets
+            heads.backward(self.head, self.p, dz, n, Y, self.ids, self.targets, self.w, self.unit_weights)
         self.backward_done = True
         if not self.vanilla:
             from . import stack
