@@ -1,13 +1,12 @@
-"""tinyrnn: small recurrent networks (tanh, GRU, LSTM, stacked) in plain Python, checked gradients, C export.
+"""tinyrnn: small recurrent networks (tanh, GRU, LSTM, stacked) in plain Python, checked gradients, C export."""
 
-The core (everything named here) is standard-library only and runs on
-CPython 3.9+ and MicroPython 1.27.
-
-``import tinyrnn`` loads the model only; every other name is imported from
-its module on first use (``from tinyrnn import Adam`` loads the optimisers),
-so a board's heap holds only the code it runs: inference never compiles the
-optimisers, training never compiles gradcheck or the diagnostics.
-"""
+# The core (everything named here) is standard-library only and runs on
+# CPython 3.9+ and MicroPython 1.27.
+#
+# ``import tinyrnn`` loads the model only; every other name is imported from
+# its module on first use (``from tinyrnn import Adam`` loads the optimisers),
+# so a board's heap holds only the code it runs: inference never compiles the
+# optimisers, training never compiles gradcheck or the diagnostics.
 
 from .core.model import CELLS, GROUPS, RNN, Layout, argmax
 

@@ -1,47 +1,46 @@
-"""The recurrent model: flat parameter buffer, forward, BPTT, stepwise inference.
+"""The recurrent model: flat parameter buffer, forward, BPTT, stepwise inference."""
 
-Math (t = 0 .. n-1, h[0] the initial state), for the default one-layer tanh cell::
-
-    h[t+1] = tanh(Wxh x[t] + Whh h[t] + bh)     # H
-    z[t]   = Why h[t+1] + by                    # Y logits
-    p[t]   = head(z[t])                         # see heads.py
-
-``cell="gru"`` / ``"lstm"`` and ``layers=L`` replace the first line by L
-cells (cells.py), layer l reading layer l-1's new state; the head reads the
-top layer's. Parameters live in one flat buffer ``params`` (row-major,
-offsets from ``Layout`` below); the gradients in ``grads`` with the same
-layout. Activations live in flat buffers allocated once for T steps and
-indexed explicitly (G gates: 1 rnn, 3 gru, 4 lstm; one layer is today's
-vanilla layout)::
-
-    params  Wxh{l} | Whh{l} | bh{l} (gated: bxh{l} | bhh{l}) per layer, Why | by
-    h       (L*(T+1)*H)   h[(l*(T+1) + t)*H + i]   layer l's state t (t = 0 initial)
-    c       (L*(T+1)*H)   lstm cells, laid out as h
-    a       (L*T*G*H)     a[(l*T + t)*G*H + ...]   gates after their activations (gru r|z|n, lstm i|f|g|o)
-    e       (L*T*H)       gru W_hn h + b_hn, lstm tanh(c')
-    z, p    (T*Y)         z[t*Y + k]               logits / probabilities at step t (mse: p is z)
-    dz      (T*Y)         dL/dz; sigmoid and mse load their targets here (``targets``)
-                          and backward() turns them into dL/dz
-    dh      (L*T*H)       dL/dh[t+1] of layer l (from above and from step t+1); the
-                          one-layer tanh model allocates it on its first read (_dh)
-    dh_raw  (L*T*G*H)     dL/d(pre-activations), the input side (rnn: (1 - h[t+1]**2) * dh)
-    dah     (L*T*G*H)     gru: the hidden side (r * dh_raw in the n block); else dh_raw itself
-    dh0     (S)           dL/d(initial state), the state's layout
-
-The state (``new_state``, ``h0``, ``final_state``, ``dh0``) is one flat
-list of S floats: h of every layer (layer l at l*H), then for lstm c of
-every layer (at (L + l)*H).
-
-Every loop is a primitive of ``kernels`` (matrix x vector into a buffer,
-its transpose, weight gradients as sums over time): this module is the
-math only. The one-layer tanh model keeps its fused loop (the output layer
-per step, the token's Wxh column added inside the recurrent mat-vec);
-every other cell and depth runs layer after layer over the sequence
-(stack.py, imported by the first such model). The training buffers (grads,
-activations, the copied input) are allocated by the first ``forward`` (or
-the first read of one of them), so a model that only runs ``step`` holds
-just its parameters.
-"""
+# Math (t = 0 .. n-1, h[0] the initial state), for the default one-layer tanh cell::
+#
+#     h[t+1] = tanh(Wxh x[t] + Whh h[t] + bh)     # H
+#     z[t]   = Why h[t+1] + by                    # Y logits
+#     p[t]   = head(z[t])                         # see heads.py
+#
+# ``cell="gru"`` / ``"lstm"`` and ``layers=L`` replace the first line by L
+# cells (cells.py), layer l reading layer l-1's new state; the head reads the
+# top layer's. Parameters live in one flat buffer ``params`` (row-major,
+# offsets from ``Layout`` below); the gradients in ``grads`` with the same
+# layout. Activations live in flat buffers allocated once for T steps and
+# indexed explicitly (G gates: 1 rnn, 3 gru, 4 lstm; one layer is today's
+# vanilla layout)::
+#
+#     params  Wxh{l} | Whh{l} | bh{l} (gated: bxh{l} | bhh{l}) per layer, Why | by
+#     h       (L*(T+1)*H)   h[(l*(T+1) + t)*H + i]   layer l's state t (t = 0 initial)
+#     c       (L*(T+1)*H)   lstm cells, laid out as h
+#     a       (L*T*G*H)     a[(l*T + t)*G*H + ...]   gates after their activations (gru r|z|n, lstm i|f|g|o)
+#     e       (L*T*H)       gru W_hn h + b_hn, lstm tanh(c')
+#     z, p    (T*Y)         z[t*Y + k]               logits / probabilities at step t (mse: p is z)
+#     dz      (T*Y)         dL/dz; sigmoid and mse load their targets here (``targets``)
+#                           and backward() turns them into dL/dz
+#     dh      (L*T*H)       dL/dh[t+1] of layer l (from above and from step t+1); the
+#                           one-layer tanh model allocates it on its first read (_dh)
+#     dh_raw  (L*T*G*H)     dL/d(pre-activations), the input side (rnn: (1 - h[t+1]**2) * dh)
+#     dah     (L*T*G*H)     gru: the hidden side (r * dh_raw in the n block); else dh_raw itself
+#     dh0     (S)           dL/d(initial state), the state's layout
+#
+# The state (``new_state``, ``h0``, ``final_state``, ``dh0``) is one flat
+# list of S floats: h of every layer (layer l at l*H), then for lstm c of
+# every layer (at (L + l)*H).
+#
+# Every loop is a primitive of ``kernels`` (matrix x vector into a buffer,
+# its transpose, weight gradients as sums over time): this module is the
+# math only. The one-layer tanh model keeps its fused loop (the output layer
+# per step, the token's Wxh column added inside the recurrent mat-vec);
+# every other cell and depth runs layer after layer over the sequence
+# (stack.py, imported by the first such model). The training buffers (grads,
+# activations, the copied input) are allocated by the first ``forward`` (or
+# the first read of one of them), so a model that only runs ``step`` holds
+# just its parameters.
 
 import math
 
@@ -62,23 +61,21 @@ GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # gate blocks of H rows per cell
 
 
 class Layout:
-    """Offsets of each parameter group in the flat buffer, computed in one place.
-
-    For each layer l = 0 .. L-1 (X_l = X for l = 0, else H; G gates: 1 rnn,
-    3 gru, 4 lstm), then the head::
-
-        rnn:       Wxh{l} (H x X_l) | Whh{l} (H x H) | bh{l} (H)
-        gru, lstm: Wxh{l} (G*H x X_l) | Whh{l} (G*H x H) | bxh{l} (G*H) | bhh{l} (G*H)
-        Why (Y x H) | by (Y)
-
-    ``{l}`` is empty for layer 0 and the layer number otherwise (``Wxh1``).
-    Gate blocks of H rows in PyTorch's order (gru r, z, n; lstm i, f, g, o),
-    so these are ``weight_ih_l{l}``, ``weight_hh_l{l}``, ``bias_ih_l{l}``,
-    ``bias_hh_l{l}`` unchanged. ``groups``: name -> (offset, rows, cols), a
-    vector has cols == 0; ``names``: the groups in buffer order; ``layer[l]``:
-    (Wxh, Whh, bxh, bhh, X_l) offsets, bxh = -1 and bhh = bh for rnn.
-    ``Wxh``, ``Whh``, ``bh`` are layer 0's offsets (``bh``: bhh for gru/lstm).
-    """
+    """Offsets of each parameter group in the flat buffer, computed in one place."""
+    # For each layer l = 0 .. L-1 (X_l = X for l = 0, else H; G gates: 1 rnn,
+    # 3 gru, 4 lstm), then the head::
+    #
+    #     rnn:       Wxh{l} (H x X_l) | Whh{l} (H x H) | bh{l} (H)
+    #     gru, lstm: Wxh{l} (G*H x X_l) | Whh{l} (G*H x H) | bxh{l} (G*H) | bhh{l} (G*H)
+    #     Why (Y x H) | by (Y)
+    #
+    # ``{l}`` is empty for layer 0 and the layer number otherwise (``Wxh1``).
+    # Gate blocks of H rows in PyTorch's order (gru r, z, n; lstm i, f, g, o),
+    # so these are ``weight_ih_l{l}``, ``weight_hh_l{l}``, ``bias_ih_l{l}``,
+    # ``bias_hh_l{l}`` unchanged. ``groups``: name -> (offset, rows, cols), a
+    # vector has cols == 0; ``names``: the groups in buffer order; ``layer[l]``:
+    # (Wxh, Whh, bxh, bhh, X_l) offsets, bxh = -1 and bhh = bh for rnn.
+    # ``Wxh``, ``Whh``, ``bh`` are layer 0's offsets (``bh``: bhh for gru/lstm).
 
     def __init__(self, X: int, H: int, Y: int, cell: str = "rnn", layers: int = 1) -> None:
         self.cell = cell
@@ -144,14 +141,12 @@ def _is_token(v: object) -> bool:
 
 
 class RNN:
-    """A recurrent network with fixed dimensions X, H, Y and at most T steps.
-
-    ``head`` is ``"softmax"`` (class ids), ``"sigmoid"`` (targets in [0, 1])
-    or ``"mse"`` (real targets). ``cell`` is ``"rnn"`` (tanh), ``"gru"`` or
-    ``"lstm"`` (PyTorch's conventions), ``layers`` the depth. Inputs are
-    token ids (an implicit one-hot: a column of Wxh is gathered) or dense
-    vectors of X floats. ``S`` is the size of the flat state.
-    """
+    """A recurrent network with fixed dimensions X, H, Y and at most T steps."""
+    # ``head`` is ``"softmax"`` (class ids), ``"sigmoid"`` (targets in [0, 1])
+    # or ``"mse"`` (real targets). ``cell`` is ``"rnn"`` (tanh), ``"gru"`` or
+    # ``"lstm"`` (PyTorch's conventions), ``layers`` the depth. Inputs are
+    # token ids (an implicit one-hot: a column of Wxh is gathered) or dense
+    # vectors of X floats. ``S`` is the size of the flat state.
 
     # training buffers, allocated on first use (see _allocate)
     grads: "Buf"
