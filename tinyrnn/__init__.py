@@ -6,7 +6,10 @@
 # ``import tinyrnn`` loads the model only; every other name is imported from
 # its module on first use (``from tinyrnn import Adam`` loads the optimisers),
 # so a board's heap holds only the code it runs: inference never compiles the
-# optimisers, training never compiles gradcheck or the diagnostics.
+# optimisers, training never compiles gradcheck or the diagnostics. (Module
+# __getattr__, PEP 562: MicroPython has it from the core-features ROM level
+# up, MICROPY_MODULE_GETATTR; on a port without it import from
+# tinyrnn.core.optim and friends directly.)
 
 from .core.model import CELLS, GROUPS, RNN, Layout, argmax
 
