@@ -1,20 +1,19 @@
-"""Output heads: probabilities, loss and dL/dz from the logits.
+"""Output heads: probabilities, loss and dL/dz from the logits."""
 
-Each head works on flat per-step buffers of the first ``n`` steps, row t at
-``[t*Y, (t+1)*Y)``:
-
-- ``softmax``: softmax + cross-entropy against a class id per step.
-  ``loss_t = logsumexp(z_t) - z_t[y_t]``, ``dz_t = p_t - onehot(y_t)``.
-- ``sigmoid``: independent sigmoid + binary cross-entropy per output,
-  targets in [0, 1]. ``loss_t = sum_i max(z,0) - z*y + log1p(exp(-|z|))``,
-  ``dz_t = p_t - y_t``.
-- ``mse``: identity output, ``loss_t = 1/2 sum_i (z_i - y_i)**2``,
-  ``dz_t = z_t - y_t``.
-
-The sequence loss is the weighted **sum** ``sum_t w_t * loss_t`` (not a mean);
-``dz_t`` is scaled by ``w_t``. Every formula is stable for any finite logit:
-no ``exp`` ever sees a positive argument.
-"""
+# Each head works on flat per-step buffers of the first ``n`` steps, row t at
+# ``[t*Y, (t+1)*Y)``:
+#
+# - ``softmax``: softmax + cross-entropy against a class id per step.
+#   ``loss_t = logsumexp(z_t) - z_t[y_t]``, ``dz_t = p_t - onehot(y_t)``.
+# - ``sigmoid``: independent sigmoid + binary cross-entropy per output,
+#   targets in [0, 1]. ``loss_t = sum_i max(z,0) - z*y + log1p(exp(-|z|))``,
+#   ``dz_t = p_t - y_t``.
+# - ``mse``: identity output, ``loss_t = 1/2 sum_i (z_i - y_i)**2``,
+#   ``dz_t = z_t - y_t``.
+#
+# The sequence loss is the weighted **sum** ``sum_t w_t * loss_t`` (not a mean);
+# ``dz_t`` is scaled by ``w_t``. Every formula is stable for any finite logit:
+# no ``exp`` ever sees a positive argument.
 
 import math
 

@@ -1,17 +1,16 @@
-"""Parameter initialisation from the portable PRNG (see rng.py).
+"""Parameter initialisation from the portable PRNG (see rng.py)."""
 
-Groups are filled in layout order (``model.layout.names``: Wxh, Whh, bh, ...,
-Why, by), each row-major,
-one PRNG draw per weight (two for ``normal``), so C or MicroPython can
-reproduce the exact numbers from the seed:
-
-- ``uniform``: every weight U[-scale, scale).
-- ``xavier``: Glorot uniform, U[-a, a) with a = scale * sqrt(6 / (fan_in + fan_out)),
-  fan_out the group's rows (G*H for a gated cell's stacked gate blocks, as Keras).
-- ``normal``: N(0, scale**2) (min-char-rnn: ``randn * 0.01``).
-
-Biases start at 0 for every scheme.
-"""
+# Groups are filled in layout order (``model.layout.names``: Wxh, Whh, bh, ...,
+# Why, by), each row-major,
+# one PRNG draw per weight (two for ``normal``), so C or MicroPython can
+# reproduce the exact numbers from the seed:
+#
+# - ``uniform``: every weight U[-scale, scale).
+# - ``xavier``: Glorot uniform, U[-a, a) with a = scale * sqrt(6 / (fan_in + fan_out)),
+#   fan_out the group's rows (G*H for a gated cell's stacked gate blocks, as Keras).
+# - ``normal``: N(0, scale**2) (min-char-rnn: ``randn * 0.01``).
+#
+# Biases start at 0 for every scheme.
 
 import math
 

@@ -1,52 +1,51 @@
-"""The primitives the math needs, one implementation per interpreter.
+"""The primitives the math needs, one implementation per interpreter."""
 
-This is the only module of the core that knows which interpreter runs it.
-Every primitive works on flat buffers addressed by offset (and stride where
-a column or a time series is read), so a cell or head written on top of it
-never slices, never allocates per call and never asks which Python it is:
-
-    zeros(n)                              a buffer of n zeros (list / array('d'))
-    fill(b, off, n, v)                    b[off:off+n] = v
-    copy(dst, doff, src, soff, n)         dst[doff:doff+n] = src[soff:soff+n]
-    put(b, off, values)                   b[off:off+len(values)] = values (any sequence)
-    rows(P, off, R, C, boff)              handle for  y = W v + b   (W = R x C at P[off], b at P[boff] or none)
-    cols(P, off, R, C)                    handle for  y = W^T v
-    mv(M, v, voff, out, ooff, act, add, aoff, astride)
-                                          out[ooff+i] = act(W_i . v[voff:] + b_i + add[aoff+i*astride])
-    mtv(MT, v, voff, out, ooff, add, aoff)  out[ooff+j] = sum_i W[i,j] v[voff+i] + add[aoff+j]
-    dtanh(h, hoff, d, doff, out, ooff, n) out = (1 - h*h) * d
-    dsigmoid(s, soff, d, doff, out, ooff, n)  out = s * (1 - s) * d   (gates of GRU/LSTM)
-    outer_time(G, goff, R, C, a, aoff, astep, b, boff, bstep, n)
-                                          G[i,j] = sum_t a[aoff+t*astep+i] * b[boff+t*bstep+j]
-    sum_time(G, goff, R, a, aoff, astep, n)  G[goff+i] = sum_t a[aoff+t*astep+i]
-    add_col(G, off, R, C, j, v, voff)     G[off+i*C+j] += v[voff+i]  (one-hot input's gradient)
-    gather(src, soff, stride, out, ooff, n, add, aoff)
-                                          out[ooff+i] = src[soff+i*stride] (+ add[aoff+i])  (a column: one-hot input)
-    sigmoid(x)                            the logistic function, exp never of a positive argument
-    softmax(z, zoff, n, p, poff)          p = softmax(z), returns logsumexp(z)
-    amap(f, src, soff, dst, doff, n)      dst = f(src) elementwise
-    sub / vadd / vmul(a, aoff, b, boff, out, ooff, n)   out = a - b / a + b / a * b
-    scale(b, off, n, c)                   b *= c
-    sumsq(b, lo, hi)                      sum of squares of b[lo:hi]
-    maxabs(b, lo, hi)
-    clamp(b, lo, hi, step, c)             b[k] = min(max(b[k], -c), c) over range(lo, hi, step)
-    sgd / sgd_momentum / adagrad / adam   one optimiser update over range(lo, hi, step)
-
-CPython: every loop is driven by a builtin (``math.sumprod`` or
-``sum(map(mul, ...))``, ``map``, slice assignment, comprehensions), buffers
-are lists, and a matrix handle holds the row (or column) lists sliced out of
-the parameter buffer, the bias appended to each row. MicroPython: buffers are
-``array('d')`` (8 bytes a number instead of ~20 for a list of boxed floats,
-and the same doubles as CPython), every primitive is an indexed loop writing
-into the caller's buffer, and a handle is just the buffer, its offsets and
-one scratch list for the input vector (so each weight read boxes one float
-and each multiply-add allocates two more; nothing else per element).
-
-A handle from ``rows``/``cols`` is a view of ``P`` as it was: on CPython a
-copy of the rows, on MicroPython the live buffer. A caller that keeps
-handles between calls takes ``snapshot(P)`` when it builds them and asks
-``views_valid(P, snap)`` before using them again.
-"""
+# This is the only module of the core that knows which interpreter runs it.
+# Every primitive works on flat buffers addressed by offset (and stride where
+# a column or a time series is read), so a cell or head written on top of it
+# never slices, never allocates per call and never asks which Python it is:
+#
+#     zeros(n)                              a buffer of n zeros (list / array('d'))
+#     fill(b, off, n, v)                    b[off:off+n] = v
+#     copy(dst, doff, src, soff, n)         dst[doff:doff+n] = src[soff:soff+n]
+#     put(b, off, values)                   b[off:off+len(values)] = values (any sequence)
+#     rows(P, off, R, C, boff)              handle for  y = W v + b   (W = R x C at P[off], b at P[boff] or none)
+#     cols(P, off, R, C)                    handle for  y = W^T v
+#     mv(M, v, voff, out, ooff, act, add, aoff, astride)
+#                                           out[ooff+i] = act(W_i . v[voff:] + b_i + add[aoff+i*astride])
+#     mtv(MT, v, voff, out, ooff, add, aoff)  out[ooff+j] = sum_i W[i,j] v[voff+i] + add[aoff+j]
+#     dtanh(h, hoff, d, doff, out, ooff, n) out = (1 - h*h) * d
+#     dsigmoid(s, soff, d, doff, out, ooff, n)  out = s * (1 - s) * d   (gates of GRU/LSTM)
+#     outer_time(G, goff, R, C, a, aoff, astep, b, boff, bstep, n)
+#                                           G[i,j] = sum_t a[aoff+t*astep+i] * b[boff+t*bstep+j]
+#     sum_time(G, goff, R, a, aoff, astep, n)  G[goff+i] = sum_t a[aoff+t*astep+i]
+#     add_col(G, off, R, C, j, v, voff)     G[off+i*C+j] += v[voff+i]  (one-hot input's gradient)
+#     gather(src, soff, stride, out, ooff, n, add, aoff)
+#                                           out[ooff+i] = src[soff+i*stride] (+ add[aoff+i])  (a column: one-hot input)
+#     sigmoid(x)                            the logistic function, exp never of a positive argument
+#     softmax(z, zoff, n, p, poff)          p = softmax(z), returns logsumexp(z)
+#     amap(f, src, soff, dst, doff, n)      dst = f(src) elementwise
+#     sub / vadd / vmul(a, aoff, b, boff, out, ooff, n)   out = a - b / a + b / a * b
+#     scale(b, off, n, c)                   b *= c
+#     sumsq(b, lo, hi)                      sum of squares of b[lo:hi]
+#     maxabs(b, lo, hi)
+#     clamp(b, lo, hi, step, c)             b[k] = min(max(b[k], -c), c) over range(lo, hi, step)
+#     sgd / sgd_momentum / adagrad / adam   one optimiser update over range(lo, hi, step)
+#
+# CPython: every loop is driven by a builtin (``math.sumprod`` or
+# ``sum(map(mul, ...))``, ``map``, slice assignment, comprehensions), buffers
+# are lists, and a matrix handle holds the row (or column) lists sliced out of
+# the parameter buffer, the bias appended to each row. MicroPython: buffers are
+# ``array('d')`` (8 bytes a number instead of ~20 for a list of boxed floats,
+# and the same doubles as CPython), every primitive is an indexed loop writing
+# into the caller's buffer, and a handle is just the buffer, its offsets and
+# one scratch list for the input vector (so each weight read boxes one float
+# and each multiply-add allocates two more; nothing else per element).
+#
+# A handle from ``rows``/``cols`` is a view of ``P`` as it was: on CPython a
+# copy of the rows, on MicroPython the live buffer. A caller that keeps
+# handles between calls takes ``snapshot(P)`` when it builds them and asks
+# ``views_valid(P, snap)`` before using them again.
 
 import math
 import sys

@@ -1,45 +1,46 @@
-"""The recurrent model: flat parameter buffer, forward, BPTT, stepwise inference.
+"""The recurrent model: flat parameter buffer, forward, BPTT, stepwise inference."""
 
-Math (t = 0 .. n-1, h[0] the initial state), for the default one-layer tanh cell::
-
-    h[t+1] = tanh(Wxh x[t] + Whh h[t] + bh)     # H
-    z[t]   = Why h[t+1] + by                    # Y logits
-    p[t]   = head(z[t])                         # see heads.py
-
-``cell="gru"`` / ``"lstm"`` and ``layers=L`` replace the first line by L
-cells (cells.py), layer l reading layer l-1's new state; the head reads the
-top layer's. Parameters live in one flat buffer ``params`` (row-major,
-offsets from ``Layout`` below); the gradients in ``grads`` with the same
-layout. Activations live in flat buffers allocated once for T steps and
-indexed explicitly (G gates: 1 rnn, 3 gru, 4 lstm; one layer is today's
-vanilla layout)::
-
-    params  Wxh{l} | Whh{l} | bh{l} (gated: bxh{l} | bhh{l}) per layer, Why | by
-    h       (L*(T+1)*H)   h[(l*(T+1) + t)*H + i]   layer l's state t (t = 0 initial)
-    c       (L*(T+1)*H)   lstm cells, laid out as h
-    a       (L*T*G*H)     a[(l*T + t)*G*H + ...]   gates after their activations (gru r|z|n, lstm i|f|g|o)
-    e       (L*T*H)       gru W_hn h + b_hn, lstm tanh(c')
-    z, p    (T*Y)         z[t*Y + k]               logits / probabilities at step t
-    dz      (T*Y)         dL/dz
-    dh      (L*T*H)       dL/dh[t+1] of layer l (from above and from step t+1)
-    dh_raw  (L*T*G*H)     dL/d(pre-activations), the input side (rnn: (1 - h[t+1]**2) * dh)
-    dah     (L*T*G*H)     gru: the hidden side (r * dh_raw in the n block); else dh_raw itself
-    dh0     (S)           dL/d(initial state), the state's layout
-
-The state (``new_state``, ``h0``, ``final_state``, ``dh0``) is one flat
-list of S floats: h of every layer (layer l at l*H), then for lstm c of
-every layer (at (L + l)*H).
-
-Every loop is a primitive of ``kernels`` (matrix x vector into a buffer,
-its transpose, weight gradients as sums over time): this module is the
-math only. The one-layer tanh model keeps its fused loop (the output layer
-per step, the token's Wxh column added inside the recurrent mat-vec);
-every other cell and depth runs layer after layer over the sequence
-(stack.py, imported by the first such model). The training buffers (grads,
-activations, the copied input) are allocated by the first ``forward`` (or
-the first read of one of them), so a model that only runs ``step`` holds
-just its parameters.
-"""
+# Math (t = 0 .. n-1, h[0] the initial state), for the default one-layer tanh cell::
+#
+#     h[t+1] = tanh(Wxh x[t] + Whh h[t] + bh)     # H
+#     z[t]   = Why h[t+1] + by                    # Y logits
+#     p[t]   = head(z[t])                         # see heads.py
+#
+# ``cell="gru"`` / ``"lstm"`` and ``layers=L`` replace the first line by L
+# cells (cells.py), layer l reading layer l-1's new state; the head reads the
+# top layer's. Parameters live in one flat buffer ``params`` (row-major,
+# offsets from ``Layout`` below); the gradients in ``grads`` with the same
+# layout. Activations live in flat buffers allocated once for T steps and
+# indexed explicitly (G gates: 1 rnn, 3 gru, 4 lstm; one layer is today's
+# vanilla layout)::
+#
+#     params  Wxh{l} | Whh{l} | bh{l} (gated: bxh{l} | bhh{l}) per layer, Why | by
+#     h       (L*(T+1)*H)   h[(l*(T+1) + t)*H + i]   layer l's state t (t = 0 initial)
+#     c       (L*(T+1)*H)   lstm cells, laid out as h
+#     a       (L*T*G*H)     a[(l*T + t)*G*H + ...]   gates after their activations (gru r|z|n, lstm i|f|g|o)
+#     e       (L*T*H)       gru W_hn h + b_hn, lstm tanh(c')
+#     z, p    (T*Y)         z[t*Y + k]               logits / probabilities at step t (mse: p is z)
+#     dz      (T*Y)         dL/dz; sigmoid and mse load their targets here (``targets``)
+#                           and backward() turns them into dL/dz
+#     dh      (L*T*H)       dL/dh[t+1] of layer l (from above and from step t+1); the
+#                           one-layer tanh model allocates it on its first read (_dh)
+#     dh_raw  (L*T*G*H)     dL/d(pre-activations), the input side (rnn: (1 - h[t+1]**2) * dh)
+#     dah     (L*T*G*H)     gru: the hidden side (r * dh_raw in the n block); else dh_raw itself
+#     dh0     (S)           dL/d(initial state), the state's layout
+#
+# The state (``new_state``, ``h0``, ``final_state``, ``dh0``) is one flat
+# list of S floats: h of every layer (layer l at l*H), then for lstm c of
+# every layer (at (L + l)*H).
+#
+# Every loop is a primitive of ``kernels`` (matrix x vector into a buffer,
+# its transpose, weight gradients as sums over time): this module is the
+# math only. The one-layer tanh model keeps its fused loop (the output layer
+# per step, the token's Wxh column added inside the recurrent mat-vec);
+# every other cell and depth runs layer after layer over the sequence
+# (stack.py, imported by the first such model). The training buffers (grads,
+# activations, the copied input) are allocated by the first ``forward`` (or
+# the first read of one of them), so a model that only runs ``step`` holds
+# just its parameters.
 
 import math
 
@@ -60,23 +61,21 @@ GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # gate blocks of H rows per cell
 
 
 class Layout:
-    """Offsets of each parameter group in the flat buffer, computed in one place.
-
-    For each layer l = 0 .. L-1 (X_l = X for l = 0, else H; G gates: 1 rnn,
-    3 gru, 4 lstm), then the head::
-
-        rnn:       Wxh{l} (H x X_l) | Whh{l} (H x H) | bh{l} (H)
-        gru, lstm: Wxh{l} (G*H x X_l) | Whh{l} (G*H x H) | bxh{l} (G*H) | bhh{l} (G*H)
-        Why (Y x H) | by (Y)
-
-    ``{l}`` is empty for layer 0 and the layer number otherwise (``Wxh1``).
-    Gate blocks of H rows in PyTorch's order (gru r, z, n; lstm i, f, g, o),
-    so these are ``weight_ih_l{l}``, ``weight_hh_l{l}``, ``bias_ih_l{l}``,
-    ``bias_hh_l{l}`` unchanged. ``groups``: name -> (offset, rows, cols), a
-    vector has cols == 0; ``names``: the groups in buffer order; ``layer[l]``:
-    (Wxh, Whh, bxh, bhh, X_l) offsets, bxh = -1 and bhh = bh for rnn.
-    ``Wxh``, ``Whh``, ``bh`` are layer 0's offsets (``bh``: bhh for gru/lstm).
-    """
+    """Offsets of each parameter group in the flat buffer, computed in one place."""
+    # For each layer l = 0 .. L-1 (X_l = X for l = 0, else H; G gates: 1 rnn,
+    # 3 gru, 4 lstm), then the head::
+    #
+    #     rnn:       Wxh{l} (H x X_l) | Whh{l} (H x H) | bh{l} (H)
+    #     gru, lstm: Wxh{l} (G*H x X_l) | Whh{l} (G*H x H) | bxh{l} (G*H) | bhh{l} (G*H)
+    #     Why (Y x H) | by (Y)
+    #
+    # ``{l}`` is empty for layer 0 and the layer number otherwise (``Wxh1``).
+    # Gate blocks of H rows in PyTorch's order (gru r, z, n; lstm i, f, g, o),
+    # so these are ``weight_ih_l{l}``, ``weight_hh_l{l}``, ``bias_ih_l{l}``,
+    # ``bias_hh_l{l}`` unchanged. ``groups``: name -> (offset, rows, cols), a
+    # vector has cols == 0; ``names``: the groups in buffer order; ``layer[l]``:
+    # (Wxh, Whh, bxh, bhh, X_l) offsets, bxh = -1 and bhh = bh for rnn.
+    # ``Wxh``, ``Whh``, ``bh`` are layer 0's offsets (``bh``: bhh for gru/lstm).
 
     def __init__(self, X: int, H: int, Y: int, cell: str = "rnn", layers: int = 1) -> None:
         self.cell = cell
@@ -142,14 +141,12 @@ def _is_token(v: object) -> bool:
 
 
 class RNN:
-    """A recurrent network with fixed dimensions X, H, Y and at most T steps.
-
-    ``head`` is ``"softmax"`` (class ids), ``"sigmoid"`` (targets in [0, 1])
-    or ``"mse"`` (real targets). ``cell`` is ``"rnn"`` (tanh), ``"gru"`` or
-    ``"lstm"`` (PyTorch's conventions), ``layers`` the depth. Inputs are
-    token ids (an implicit one-hot: a column of Wxh is gathered) or dense
-    vectors of X floats. ``S`` is the size of the flat state.
-    """
+    """A recurrent network with fixed dimensions X, H, Y and at most T steps."""
+    # ``head`` is ``"softmax"`` (class ids), ``"sigmoid"`` (targets in [0, 1])
+    # or ``"mse"`` (real targets). ``cell`` is ``"rnn"`` (tanh), ``"gru"`` or
+    # ``"lstm"`` (PyTorch's conventions), ``layers`` the depth. Inputs are
+    # token ids (an implicit one-hot: a column of Wxh is gathered) or dense
+    # vectors of X floats. ``S`` is the size of the flat state.
 
     # training buffers, allocated on first use (see _allocate)
     grads: "Buf"
@@ -191,6 +188,7 @@ class RNN:
         self.params = k.zeros(self.layout.size)
         # the sequence of the last forward pass
         self.n = 0
+        self.backward_done = False  # backward() ran on the last forward pass
         self.dense = False
         self.unit_weights = True
         self.loss = 0.0
@@ -201,8 +199,23 @@ class RNN:
         # only reached for attributes not yet set: the training buffers
         if name in _TRAINING:
             self._allocate()
+            if name == "dh" and self.vanilla:
+                self._dh()
             return self.__dict__[name]
         raise AttributeError(name)
+
+    def _dh(self) -> None:
+        """The one-layer tanh model's dh, allocated on its first read (diagnostics, tests).
+
+        Until then backward() keeps dL/dh[t+1] in dh_raw's slot, where the
+        tanh's derivative overwrites it: T*H numbers fewer on a board. Read
+        after a backward(), the recurrence is rerun into it (same kernels,
+        same numbers; the weights must be those backward() used, as
+        always); from then on every backward() fills it.
+        """
+        self.dh = k.zeros(self.T * self.H)
+        if self.n and self.backward_done:
+            self._bptt(self.dh)
 
     def _allocate(self) -> None:
         """The buffers forward/backward need, T steps each (once)."""
@@ -213,9 +226,10 @@ class RNN:
         self.grads = zeros(self.layout.size)
         self.h = zeros(L * (T + 1) * H)  # layer l's state t at (l*(T+1) + t)*H
         self.z = zeros(T * Y)
-        self.p = zeros(T * Y)
+        self.p = self.z if self.head == "mse" else zeros(T * Y)  # mse: p is z itself
         self.dz = zeros(T * Y)
-        self.dh = zeros(L * T * H)  # dL/dh[t+1] of layer l at (l*T + t)*H
+        if not self.vanilla:  # the one-layer tanh model allocates dh when it is first read (_dh)
+            self.dh = zeros(L * T * H)  # dL/dh[t+1] of layer l at (l*T + t)*H
         self.dh_raw = zeros(L * T * G * H)  # dL/d pre-activations (every gate), (l*T + t)*G*H
         self.dh0 = zeros(self.S)  # dL/d(initial state), the state's layout, for callers that chain sequences
         gated = self.cell != "rnn"
@@ -224,10 +238,11 @@ class RNN:
         self.e = zeros(L * T * H if gated else 0)  # gru W_hn h + b_hn, lstm tanh(c')
         self.dah = zeros(L * T * G * H) if self.cell == "gru" else self.dh_raw  # the hidden side's dL/d pre-act.
         self.x = zeros(0)  # T*X input floats: allocated by the first dense input
-        self.targets = zeros(T * Y if self.head != "softmax" else 0)  # softmax reads ids instead
+        # sigmoid, mse: the targets, in dz's buffer (backward turns them into dz); softmax reads ids
+        self.targets = self.dz if self.head != "softmax" else zeros(0)
         self.w = zeros(T)
-        self.tokens = [0] * T
-        self.ids = [0] * T
+        self.tokens = []  # T token ids: allocated by the first token input
+        self.ids = [0] * T if self.head == "softmax" else []  # class ids: softmax only
         self._pre = zeros(G * H)  # Wxh x[t] (+ bxh) of one step
 
     # ------------------------------------------------------------------ views
@@ -288,6 +303,7 @@ class RNN:
         self._allocate()
         X, H, Y, T = self.X, self.H, self.Y, self.T
         self.n = 0  # until the whole sequence is valid, backward() has nothing to use
+        self.backward_done = False
         n = len(xs)
         if n == 0:
             raise ValueError("empty input sequence: need at least 1 step")
@@ -308,6 +324,8 @@ class RNN:
                         raise ValueError("input[%d][%d] is %r; expected a number" % (t, j, v))
                 k.put(self.x, t * X, row)
         else:
+            if not self.tokens:
+                self.tokens = [0] * T
             for t in range(n):
                 tok = xs[t]
                 if not isinstance(tok, int) and _is_token(tok):
@@ -337,7 +355,7 @@ class RNN:
                 if self.head == "sigmoid" and (min(vals) < 0.0 or max(vals) > 1.0):
                     raise ValueError("targets[%d] = %r: sigmoid targets must lie in [0, 1]" % (j, tgt))
                 k.put(self.targets, t * Y, vals)
-        for t in range(first_t):  # steps without a target (many-to-one)
+        for t in range(first_t if self.ids else 0):  # steps without a target (many-to-one)
             self.ids[t] = 0
         k.fill(self.targets, 0, min(first_t * Y, len(self.targets)), 0.0)
         # per-step weights
@@ -419,25 +437,17 @@ class RNN:
         n, X, H, Y = self.n, self.X, self.H, self.Y
         if n == 0:
             raise ValueError("backward() needs a forward() first")
-        P, G, L = self.params, self.grads, self.layout
-        h, dz, dh, dh_raw, dnext = self.h, self.dz, self.dh, self.dh_raw, self.dh0
-        heads.backward(self.head, self.p, dz, n, Y, self.ids, self.targets, self.w, self.unit_weights)
+        G, L = self.grads, self.layout
+        h, dz, dh_raw = self.h, self.dz, self.dh_raw
+        if not self.backward_done:  # dz once: for sigmoid and mse it replaces the targets
+            heads.backward(self.head, self.p, dz, n, Y, self.ids, self.targets, self.w, self.unit_weights)
+        self.backward_done = True
         if not self.vanilla:
             from . import stack
 
             stack.backward(self, n)
             return
-
-        WoT = k.cols(P, L.Why, Y, H)
-        WhT = k.cols(P, L.Whh, H, H)
-        mtv, dtanh = k.mtv, k.dtanh
-        k.fill(dnext, 0, H, 0.0)  # dL/dh[n] from beyond the sequence
-        for t in range(n - 1, -1, -1):
-            lo = t * H
-            mtv(WoT, dz, t * Y, dh, lo, dnext, 0)  # dh[t] = Why^T dz[t] + dh_next
-            dtanh(h, lo + H, dh, lo, dh_raw, lo, H)  # dh_raw[t] = (1 - h[t+1]^2) dh[t]
-            mtv(WhT, dh_raw, lo, dnext, 0)  # dh_next = Whh^T dh_raw[t]
-        # dnext is now dL/dh[0] (self.dh0)
+        self._bptt(self.__dict__.get("dh", dh_raw))  # dh kept once it has been read (see _dh)
 
         # weight gradients as sums over time
         k.outer_time(G, L.Why, Y, H, dz, 0, Y, h, H, H, n)  # dWhy = sum_t dz[t] h[t+1]^T
@@ -456,6 +466,21 @@ class RNN:
                 if j not in used:
                     used.append(j)
             used.sort()
+
+    def _bptt(self, dh: "Buf") -> None:
+        """The vanilla recurrence backwards in time: dh (or dh_raw itself), dh_raw and dh0."""
+        n, H, Y, P, L = self.n, self.H, self.Y, self.params, self.layout
+        h, dz, dh_raw, dnext = self.h, self.dz, self.dh_raw, self.dh0
+        WoT = k.cols(P, L.Why, Y, H)
+        WhT = k.cols(P, L.Whh, H, H)
+        mtv, dtanh = k.mtv, k.dtanh
+        k.fill(dnext, 0, H, 0.0)  # dL/dh[n] from beyond the sequence
+        for t in range(n - 1, -1, -1):
+            lo = t * H
+            mtv(WoT, dz, t * Y, dh, lo, dnext, 0)  # dh[t] = Why^T dz[t] + dh_next
+            dtanh(h, lo + H, dh, lo, dh_raw, lo, H)  # dh_raw[t] = (1 - h[t+1]^2) dh[t]
+            mtv(WhT, dh_raw, lo, dnext, 0)  # dh_next = Whh^T dh_raw[t]
+        # dnext is now dL/dh[0] (self.dh0)
 
     def final_state(self) -> "List[float]":
         """The state after the last forward pass, in new_state()'s layout (carry it into the next chunk)."""

@@ -1,13 +1,12 @@
-"""Optimisers and gradient clipping, each one pass over the flat buffers.
+"""Optimisers and gradient clipping, each one pass over the flat buffers."""
 
-Every optimiser keeps its state in twin buffers with the parameters' layout
-and updates ``params`` in place from ``grads``::
-
-    SGD       v = momentum*v + g;            w -= lr*v   (w -= lr*g if momentum == 0)
-    Adagrad   mem += g*g;                    w -= lr*g / sqrt(mem + eps)     (min-char-rnn)
-    Adam      m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g*g
-              w -= lr * (m / (1-b1**t)) / (sqrt(v / (1-b2**t)) + eps)
-"""
+# Every optimiser keeps its state in twin buffers with the parameters' layout
+# and updates ``params`` in place from ``grads``::
+#
+#     SGD       v = momentum*v + g;            w -= lr*v   (w -= lr*g if momentum == 0)
+#     Adagrad   mem += g*g;                    w -= lr*g / sqrt(mem + eps)     (min-char-rnn)
+#     Adam      m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g*g
+#               w -= lr * (m / (1-b1**t)) / (sqrt(v / (1-b2**t)) + eps)
 
 import math
 

@@ -1,21 +1,20 @@
-"""A portable pseudo-random number generator: SplitMix64.
+"""A portable pseudo-random number generator: SplitMix64."""
 
-The same seed gives the same numbers on CPython, MicroPython and in C::
-
-    state = state + 0x9E3779B97F4A7C15            (mod 2**64)
-    z = state
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9      (mod 2**64)
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EB      (mod 2**64)
-    next_u64 = z ^ (z >> 31)
-
-- ``uniform()``: ``(next_u64 >> 11) * 2**-53``, a double in [0, 1), exact.
-- ``normal()``: Box-Muller from two uniforms ``u1``, ``u2``:
-  ``sqrt(-2 ln(1 - u1)) * cos(2 pi u2)``; one normal per two uniforms, the
-  sine twin is not kept. Exact up to the platform's ``log``/``cos`` rounding.
-
-The whole state is one integer (``rng.state``), so saving and restoring it
-restores the stream.
-"""
+# The same seed gives the same numbers on CPython, MicroPython and in C::
+#
+#     state = state + 0x9E3779B97F4A7C15            (mod 2**64)
+#     z = state
+#     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9      (mod 2**64)
+#     z = (z ^ (z >> 27)) * 0x94D049BB133111EB      (mod 2**64)
+#     next_u64 = z ^ (z >> 31)
+#
+# - ``uniform()``: ``(next_u64 >> 11) * 2**-53``, a double in [0, 1), exact.
+# - ``normal()``: Box-Muller from two uniforms ``u1``, ``u2``:
+#   ``sqrt(-2 ln(1 - u1)) * cos(2 pi u2)``; one normal per two uniforms, the
+#   sine twin is not kept. Exact up to the platform's ``log``/``cos`` rounding.
+#
+# The whole state is one integer (``rng.state``), so saving and restoring it
+# restores the stream.
 
 import math
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Live heap of a Python workload under MicroPython 1.27 (WebAssembly), sampled between calls.
 //
-//   node tools/micropython/heap.mjs SCRIPT.py [SAMPLES]
+//   node tools/micropython/heap.mjs [--lib DIR] SCRIPT.py [SAMPLES]
 //
 // The WebAssembly port never collects garbage while Python code runs (it grows
 // its heap instead: gc.collect() inside a script frees nothing); it collects
@@ -9,7 +9,9 @@
 // (it must define setup() and tick()), then setup(), then SAMPLES times:
 // tick(), gc.collect(), and reads gc.mem_alloc() in a fresh top-level call --
 // the live heap between ticks. tinyrnn/__init__.py and tinyrnn/core/*.py are
-// installed as /lib/tinyrnn/ like tools/micropython/run.mjs does.
+// installed as /lib/tinyrnn/ like tools/micropython/run.mjs does; with --lib
+// DIR, DIR/tinyrnn/__init__.* and DIR/tinyrnn/core/* instead (the same files
+// compiled to .mpy by mpy-cross, say: what a user copies to a board either way).
 //
 // Prints one JSON line: {"before_import": bytes, "after_script": bytes (the
 // script ran: its imports compiled), "after_setup": bytes,
@@ -23,9 +25,15 @@ import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "..", "..");
 
-const [script, samplesArg] = process.argv.slice(2);
-if (!script) {
-  process.stderr.write("usage: node heap.mjs SCRIPT.py [SAMPLES]\n");
+const argv = process.argv.slice(2);
+let lib = null;
+if (argv[0] === "--lib") {
+  lib = argv[1];
+  argv.splice(0, 2);
+}
+const [script, samplesArg] = argv;
+if (!script || (lib !== null && !lib)) {
+  process.stderr.write("usage: node heap.mjs [--lib DIR] SCRIPT.py [SAMPLES]\n");
   process.exit(2);
 }
 const samples = Number(samplesArg || 10);
@@ -46,10 +54,12 @@ const mp = await loadMicroPython({
   stderr: (b) => process.stderr.write(b),
 });
 mp.FS.mkdirTree("/lib/tinyrnn/core");
-const pkg = path.join(ROOT, "tinyrnn");
-mp.FS.writeFile("/lib/tinyrnn/__init__.py", fs.readFileSync(path.join(pkg, "__init__.py"), "utf8"));
-for (const name of fs.readdirSync(path.join(pkg, "core")).sort()) {
-  if (name.endsWith(".py")) mp.FS.writeFile(`/lib/tinyrnn/core/${name}`, fs.readFileSync(path.join(pkg, "core", name), "utf8"));
+const pkg = path.join(lib === null ? ROOT : path.resolve(lib), "tinyrnn");
+const wanted = (name) => (lib === null ? name.endsWith(".py") : /\.m?py$/.test(name));
+for (const sub of ["", "core"]) {
+  for (const name of fs.readdirSync(path.join(pkg, sub)).sort()) {
+    if (wanted(name) && (sub || name.startsWith("__init__."))) mp.FS.writeFile(`/lib/tinyrnn/${sub ? sub + "/" : ""}${name}`, fs.readFileSync(path.join(pkg, sub, name)));
+  }
 }
 
 function live() {
