@@ -246,17 +246,20 @@ NAME_INNER_ int16_t NAME_requant_(int32_t d, int16_t b, uint8_t r, int16_t m)
 }
 """
 
-# One term of the AVR row sum (see NAME_dot_): w + 128 (unsigned) times the low byte of v (MUL, no
-# sign extension), times the signed high byte (MULSU), both added into the 32-bit acc.
+# One term of the AVR row sum (see NAME_dot_): the signed weight times the unsigned low byte of v
+# (MULSU) and times the signed high byte (MULS). No sign extension: each 16-bit product gets its sign
+# bit flipped (EOR with 0x80: + 2^15), and the carries go up with ADC of the same 0x80 register (+ 2^23
+# and 2^31 per ADC), so a term adds w v + 2^15 + 2^24 (mod 2^32) to the 32-bit acc.
 _AVR_TERM = [
-    "lpm %[wj], Z+", "subi %[wj], 0x80", "ld %[lo], X+", "ld %[hi], X+",
-    "mul %[wj], %[lo]", "add %A[acc], r0", "adc %B[acc], r1", "adc %C[acc], %[z0]", "adc %D[acc], %[z0]",
-    "mulsu %[hi], %[wj]", "mov %[t], r1", "lsl %[t]", "sbc %[t], %[t]", "add %B[acc], r0", "adc %C[acc], r1", "adc %D[acc], %[t]",
+    "lpm %[wj], Z+", "ld %[vb], X+", "mulsu %[wj], %[vb]", "eor r1, %[k80]",
+    "add %A[acc], r0", "adc %B[acc], r1", "adc %C[acc], %[k80]", "adc %D[acc], %[k80]",
+    "ld %[vb], X+", "muls %[wj], %[vb]", "eor r1, %[k80]", "add %B[acc], r0", "adc %C[acc], r1", "adc %D[acc], %[k80]",
 ]
-# n odd: one term first; then two terms per loop
-_AVR_LOOP = (["clr %[z0]", "sbrs %A[n], 0", "rjmp 2f"] + _AVR_TERM + ["sbiw %[n], 1", "breq 3f", "2:"] + _AVR_TERM * 2
-             + ["sbiw %[n], 2", "brne 2b", "3:", "clr __zero_reg__"])
-_ASM = "    __asm__ __volatile__(\n" + "".join('        "%s\\n\\t"\n' % ins for ins in _AVR_LOOP)
+# one term if k is odd, two if bit 1 of k is set, then k / 4 times four terms
+_AVR_LOOP = (["ldi %[k80], 0x80", "clr %A[acc]", "clr %B[acc]", "movw %C[acc], %A[acc]", "sbrs %[k], 0", "rjmp 1f"] + _AVR_TERM
+             + ["1:", "sbrs %[k], 1", "rjmp 2f"] + _AVR_TERM * 2 + ["2:", "lsr %[k]", "lsr %[k]", "breq 4f", "3:"] + _AVR_TERM * 4
+             + ["dec %[k]", "brne 3b", "4:", "clr __zero_reg__"])
+_ASM = "        __asm__ __volatile__(\n" + "".join('            "%s\\n\\t"\n' % ins for ins in _AVR_LOOP)
 
 _DOT = {
     "int8": """\
@@ -264,21 +267,24 @@ _DOT = {
    number, and without a 15-step shift loop on AVR). */
 #define NAME_column_(w) ((int32_t)((uint32_t)(uint16_t)(int16_t)(w) << 16) >> 1)
 #if defined(NAME_USE_PROGMEM)
-/* sum_j w[j] v[j], exact (|sum| < 2^30: checked at export), ATmega: 23 cycles a term
-   (two terms per loop; n >= 1).
-   The weight is read as w + 128 (unsigned: one MUL for the low byte of v, no sign
-   extension), so the loop sums (w + 128) v; sv = sum_j v[j] takes the 128 v back out.
-   All in uint32_t arithmetic mod 2^32, exact because the true sum fits an int32. */
+/* sum_j w[j] v[j], exact (|sum| < 2^30: checked at export); sv (sum_j v[j]) is not needed here.
+   ATmega: 20 cycles a term (four terms per loop), in chunks of k <= 252 terms; a chunk's acc is
+   its sum + k (2^15 + 2^24) mod 2^32 (see _AVR_TERM), exact because the true sum fits an int32. */
 NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
 {
-    uint32_t acc = 0;
-    uint8_t wj, lo, hi, t, z0;
+    uint32_t s = 0;
+    (void)sv;
+    while (n > 0) {
+        uint8_t k = (uint8_t)(n > 252 ? 252 : n), c = k, wj, vb, k80;
+        uint32_t acc;
 ASM_LOOP
-        : [acc] "+r"(acc), [wj] "=&a"(wj), [lo] "=&a"(lo), [hi] "=&a"(hi), [t] "=&r"(t), [z0] "=&r"(z0),
-          [n] "+w"(n), [w] "+z"(w), [v] "+x"(v)
-        :
-        : "r0", "memory");
-    return (int32_t)(acc - ((uint32_t)sv << 7));
+            : [acc] "=&r"(acc), [wj] "=&a"(wj), [vb] "=&a"(vb), [k80] "=&d"(k80), [k] "+r"(c), [w] "+z"(w), [v] "+x"(v)
+            :
+            : "r0", "memory");
+        s += acc - (uint32_t)k * UINT32_C(16809984); /* k (2^15 + 2^24) */
+        n -= k;
+    }
+    return (int32_t)s;
 }
 #else
 /* sum_j w[j] v[j]: int8 x int16 products, exact in int32 (|sum| < 2^30: checked at export). */
