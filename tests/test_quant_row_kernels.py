@@ -2,13 +2,14 @@
 
 The free-running tests (test_quant_targets.py) see only the sums and shifts
 one trained model produces; these cases aim at the edges of the hand-written
-AVR paths (the MULSU/MULS row sum, chunks of 252 terms, the multiply and
+AVR paths (the MULSU/MULS row sums, chunks of 252 terms, the multiply and
 saturation of the requantisation) and at the C on the other targets:
 
-- NAME_dot_ on int8 rows of n = 1 .. 8, 31 .. 33, 251 .. 253, 300 terms
-  (random, and the extremes w = -128 / 127 with v = -32768 / 32767), weights
-  read from flash on the ATmega328P (NAME_USE_PROGMEM): exactly sum_j w_j v_j;
-- NAME_requant_ on 1200 (d, b, r, m): |d| < 2^30 with every shift r in
+- NAME_dot_ on int8 and int16 rows of n = 1 .. 8, 31 .. 33, 251 .. 253, 300
+  terms (random, and the extreme weights with v = -32768 / 32767), weights
+  read from flash on the ATmega328P (NAME_USE_PROGMEM): exactly sum_j w_j v_j
+  (int8) and sum_j (w_j v_j) >> 8 (int16);
+- NAME_requant_ on 720 (d, b, r, m): |d| < 2^30 with every shift r in
   [0, 31), biases and multipliers at their ends, sums that saturate the
   int16 clamp and the result: exactly tinyrnn.core.quant.requant.
 
@@ -38,14 +39,15 @@ from tinyrnn.workflow.quant import calibrate, quantize  # noqa: E402
 DOT_NS = (1, 2, 3, 4, 5, 6, 7, 8, 31, 32, 33, 251, 252, 253, 300)
 
 
-def _dot_cases():
+def _dot_cases(width):
     """(w, v) pairs: random, then all-extreme rows (|sum| < 2^30 for n <= 255)."""
     rnd = random.Random(11)
+    wmax = 127 if width == "int8" else 32767
     cases = []
     for n in DOT_NS:
-        cases.append(([rnd.randint(-128, 127) for _ in range(n)], [rnd.randint(-32768, 32767) for _ in range(n)]))
+        cases.append(([rnd.randint(-wmax - 1, wmax) for _ in range(n)], [rnd.randint(-32768, 32767) for _ in range(n)]))
         if n <= 255:
-            for w0, v0 in ((-128, -32768), (127, 32767), (-128, 32767), (127, -32768)):
+            for w0, v0 in ((-wmax - 1, -32768), (wmax, 32767), (-wmax - 1, 32767), (wmax, -32768)):
                 cases.append(([w0] * n, [v0] * n))
     return cases
 
@@ -59,7 +61,7 @@ def _requant_cases():
         for d in (0, 1, -1, (1 << 30) - 1, -((1 << 30) - 1), 1 << r, -(1 << r), (32767 << r), -(32768 << r) + 1):
             if abs(d) < Q.ACC_LIMIT:
                 cases.append((d, rnd.choice(ends_b), r, rnd.choice(ends_m)))
-    while len(cases) < 1200:
+    while len(cases) < 720:
         r = rnd.randrange(Q.R_LIMIT)
         # sums around the int16 edge after the shift, and anywhere
         d = rnd.choice((rnd.randint(-40000, 40000) << r, rnd.randint(-(1 << 30) + 1, (1 << 30) - 1)))
@@ -79,6 +81,7 @@ def _fnv(values):
 MAIN = """\
 #include "platform.h"
 #include "kr.h"
+#include "kr16.h"
 PUT_U32
 TABLES
 static uint32_t fold(uint32_t h, int32_t v)
@@ -90,19 +93,22 @@ static uint32_t fold(uint32_t h, int32_t v)
 int main(void)
 {
     static int16_t v[300];
-    uint32_t hd = 0x811C9DC5UL, hr = 0x811C9DC5UL;
+    uint32_t hd = 0x811C9DC5UL, hd16 = 0x811C9DC5UL, hr = 0x811C9DC5UL;
     int c, j, o = 0;
     plat_init();
     for (c = 0; c < DOT_CASES; ++c) {
         int n = kr_RD16_(dot_n + c);
         for (j = 0; j < n; ++j) v[j] = kr_RD16_(dot_v + o + j);
         hd = fold(hd, kr_dot_(dot_w + o, v, n, kr_sum_(v, n)));
+        hd16 = fold(hd16, kr16_dot_(dot_w16 + o, v, n, kr16_sum_(v, n)));
         o += n;
     }
     for (c = 0; c < RQ_CASES; ++c)
         hr = fold(hr, kr_requant_((int32_t)kr_RD32_(rq_d + c), kr_RD16_(rq_b + c), kr_RD8_(rq_r + c), kr_RD16_(rq_m + c)));
     plat_write("D ");
     put_u32(hd);
+    plat_write("W ");
+    put_u32(hd16);
     plat_write("R ");
     put_u32(hr);
     plat_write("E\\n");
@@ -118,9 +124,11 @@ def _table(ctype, name, values):
 
 
 def _main():
-    dots, rqs = _dot_cases(), _requant_cases()
+    dots, dots16, rqs = _dot_cases("int8"), _dot_cases("int16"), _requant_cases()
+    assert [len(ws) for ws, _ in dots16] == [len(ws) for ws, _ in dots] and [vs for _, vs in dots16] == [vs for _, vs in dots]
     tables = [
         _table("int8_t", "dot_w", [w for ws, _ in dots for w in ws]),
+        _table("int16_t", "dot_w16", [w for ws, _ in dots16 for w in ws]),
         _table("int16_t", "dot_v", [v for _, vs in dots for v in vs]),
         _table("int16_t", "dot_n", [len(ws) for ws, _ in dots]),
         _table("uint32_t", "rq_d", [d & 0xFFFFFFFF for d, _, _, _ in rqs]),
@@ -134,10 +142,11 @@ def _main():
 
 
 def _want():
-    dots, rqs = _dot_cases(), _requant_cases()
+    dots, dots16, rqs = _dot_cases("int8"), _dot_cases("int16"), _requant_cases()
     dot_sums = [sum(w * v for w, v in zip(ws, vs)) for ws, vs in dots]
-    assert max(abs(s) for s in dot_sums) < Q.ACC_LIMIT  # the kernel's contract
-    return dot_sums, [Q.requant(d, b, r, m) for d, b, r, m in rqs]
+    dot16_sums = [sum((w * v) >> 8 for w, v in zip(ws, vs)) for ws, vs in dots16]
+    assert max(abs(s) for s in dot_sums + dot16_sums) < Q.ACC_LIMIT  # the kernel's contract
+    return dot_sums, dot16_sums, [Q.requant(d, b, r, m) for d, b, r, m in rqs]
 
 
 @pytest.mark.parametrize("target", ct.TARGETS)
@@ -146,9 +155,9 @@ def test_row_kernels_exact(target, tmp_path):
         require_program(prog)
     m = RNN(5, 4, 5, 1, "softmax")
     init_params(m, 1, "xavier")
-    qm = quantize(m, "token", "int8", calibrate(m, [[k % 5 for k in range(50)]], "kernels", True))
-    case = qt.QCase(qm, m, "kr", 1)
-    exe = ct.build(target, str(tmp_path / "kr"), [case], main=_main(), units={})
+    cal = calibrate(m, [[k % 5 for k in range(50)]], "kernels", True)
+    cases = [qt.QCase(quantize(m, "token", w, cal), m, name, 1) for w, name in (("int8", "kr"), ("int16", "kr16"))]
+    exe = ct.build(target, str(tmp_path / "kr"), cases, main=_main(), units={})
     words = ct.run(target, exe, timeout=300).split()
-    dot_sums, rq = _want()
-    assert words == ["D", str(_fnv(dot_sums)), "R", str(_fnv(rq)), "E"]
+    dot_sums, dot16_sums, rq = _want()
+    assert words == ["D", str(_fnv(dot_sums)), "W", str(_fnv(dot16_sums)), "R", str(_fnv(rq)), "E"]

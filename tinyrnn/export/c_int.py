@@ -193,7 +193,7 @@ def header(
         _table(o, "uint32_t", "NAME_vocab", cps, "vocabulary: token id -> Unicode code point", 8)
     o.append("")
     o.append(_KERNELS.replace("TANH_ASM\n", _asm(_AVR_TANH, False, 4)).replace("REQUANT_ASM\n", _asm(_AVR_REQUANT, False, 4)))
-    o.append(_DOT[qm.width].replace("ASM_LOOP\n", _ASM))
+    o.append(_DOT[qm.width].replace("ASM_LOOP\n", _ASM).replace("ASM_LOOP16\n", _ASM16))
     o.append(_STEP)
     o.append(_OUTPUT[model.head])
     if cps is not None:
@@ -344,6 +344,20 @@ _AVR_LOOP = (["ldi %[k80], 0x80", "clr %A[acc]", "clr %B[acc]", "movw %C[acc], %
              + ["1:", "sbrs %[k], 1", "rjmp 2f"] + _AVR_TERM * 2 + ["2:", "lsr %[k]", "lsr %[k]", "breq 4f", "3:"] + _AVR_TERM * 4
              + ["dec %[k]", "brne 3b", "4:", "clr __zero_reg__"])
 _ASM = _asm(_AVR_LOOP, True, 8)
+# One term of the int16 row sum, (w v) >> 8 = hi8(wL vL) + wH vL + wL vH + 2^8 wH vH (exact: the dropped
+# low byte is wL vL's), the signed products with their sign bit flipped and the carries added with the
+# 0x80 register as above: a term adds (w v >> 8) + 3 2^15 + 2^25 (mod 2^32).
+_AVR_TERM16 = [
+    "lpm %A[wj], Z+", "lpm %B[wj], Z+", "ld %[vb], X+",
+    "mul %A[wj], %[vb]", "add %A[acc], r1", "adc %B[acc], %[k80]", "adc %C[acc], %[k80]", "adc %D[acc], %[k80]",
+    "mulsu %B[wj], %[vb]", "eor r1, %[k80]", "add %A[acc], r0", "adc %B[acc], r1", "adc %C[acc], %[k80]", "adc %D[acc], %[k80]",
+    "ld %[vb], X+",
+    "mulsu %[vb], %A[wj]", "eor r1, %[k80]", "add %A[acc], r0", "adc %B[acc], r1", "adc %C[acc], %[k80]", "adc %D[acc], %[k80]",
+    "muls %B[wj], %[vb]", "eor r1, %[k80]", "add %B[acc], r0", "adc %C[acc], r1", "adc %D[acc], %[k80]",
+]
+# one term if k is odd, then k / 2 times two terms
+_ASM16 = _asm(["ldi %[k80], 0x80", "clr %A[acc]", "clr %B[acc]", "movw %C[acc], %A[acc]", "sbrs %[k], 0", "rjmp 1f"] + _AVR_TERM16
+              + ["1:", "lsr %[k]", "breq 4f", "3:"] + _AVR_TERM16 * 2 + ["dec %[k]", "brne 3b", "4:", "clr __zero_reg__"], True, 8)
 
 _DOT = {
     "int8": """\
@@ -385,6 +399,28 @@ NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_
     "int16": """\
 /* The one-hot input's term, (w * 32768) >> 8 = w * 128. */
 #define NAME_column_(w) ((int32_t)(w) * INT32_C(128))
+#if defined(NAME_USE_PROGMEM) && defined(NAME_AVR_MUL_)
+/* sum_j (w[j] v[j]) >> 8, exact (|sum| < 2^30: checked at export); sv is not needed. ATmega:
+   36 cycles a term (two terms per loop), in chunks of k <= 252 terms; a chunk's acc is its
+   sum + k (3 2^15 + 2^25) mod 2^32 (see _AVR_TERM16). */
+NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
+{
+    uint32_t s = 0;
+    (void)sv;
+    while (n > 0) {
+        uint8_t k = (uint8_t)(n > 252 ? 252 : n), c = k, vb, k80;
+        uint16_t wj;
+        uint32_t acc;
+ASM_LOOP16
+            : [acc] "=&r"(acc), [wj] "=&a"(wj), [vb] "=&a"(vb), [k80] "=&d"(k80), [k] "+r"(c), [w] "+z"(w), [v] "+x"(v)
+            :
+            : "r0", "memory");
+        s += acc - (uint32_t)k * UINT32_C(33652736); /* k (3 2^15 + 2^25) */
+        n -= k;
+    }
+    return (int32_t)s;
+}
+#else
 /* sum_j (w[j] v[j]) >> 8: int16 x int16 products (|p| < 2^30), each shifted right by 8 (floor). */
 NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
 {
@@ -394,6 +430,7 @@ NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_
     for (j = 0; j < n; ++j) acc += ((int32_t)NAME_RDW_(w + j) * v[j]) >> 8;
     return acc;
 }
+#endif
 """,
 }
 
