@@ -253,20 +253,19 @@ NAME_API_ int16_t NAME_mul_q15(int16_t a, int16_t b)
    result has saturated already), then (t m + 2^13) >> 14 with 2^14 <= m < 2^15
    (|t m| < 2^30), saturated to int16. */
 #if defined(NAME_AVR_MUL_)
-/* ATmega: the same in assembly (about 75 cycles), called rather than inlined (inlined, its
+/* ATmega: the same in assembly (about 80 cycles), called rather than inlined (inlined, its
    registers crowd the row sum's): d >> r in byte moves and at most 7 bit shifts, the int16
-   clamp, t m from four 8x8 MULs less m 2^16 if t < 0 and t 2^16 if m < 0, + 2^13, then y << 2
-   twice, where V (bit 31 != 30, then 30 != 29) means |y| >= 2^29: saturate by the sign (C);
-   else the result is y's top two bytes. */
+   clamp, y = t m from four 8x8 MULs less m 2^16 if t < 0 and t 2^16 if m < 0, + 2^13, then
+   y << 2 twice, where V (bit 31 != 30, then 30 != 29) means |y| >= 2^29: saturate by the sign
+   (C); else the result is y's top two bytes. All in the argument registers: nothing saved. */
 static __attribute__((noinline, unused)) int16_t NAME_requant_(int32_t d, int16_t b, uint8_t r, int16_t m)
 {
-    uint32_t y;
-    uint8_t x;
+    uint8_t x, y;
 REQUANT_ASM
-        : [y] "=&r"(y), [x] "=&r"(x), [d] "+r"(d)
+        : [d] "+r"(d), [x] "=&r"(x), [y] "=&r"(y)
         : [b] "r"(b), [r] "r"(r), [m] "r"(m)
         : "r0");
-    return (int16_t)(uint16_t)(y >> 16);
+    return (int16_t)(uint16_t)((uint32_t)d >> 16);
 }
 #else
 NAME_INNER_ int16_t NAME_requant_(int32_t d, int16_t b, uint8_t r, int16_t m)
@@ -311,16 +310,17 @@ _AVR_REQUANT = (
     + ["5:", "mov %[x], %B[b]", "lsl %[x]", "sbc %[x], %[x]", "add %A[d], %A[b]", "adc %B[d], %B[b]", "adc %C[d], %[x]", "adc %D[d], %[x]",
        "mov %[x], %B[d]", "lsl %[x]", "sbc %[x], %[x]", "cp %C[d], %[x]", "cpc %D[d], %[x]", "breq 6f",
        "lsl %D[d]", "sbc %A[d], %A[d]", "mov %B[d], %A[d]", "com %A[d]", "lsr %B[d]", "com %B[d]", "sbrc %A[d], 7", "lsr %B[d]", "6:"]
-    # y = t m + 2^13: unsigned 16x16 from four MULs, less m 2^16 if t < 0 and t 2^16 if m < 0
-    + ["clr %[x]", "mul %B[d], %B[m]", "movw %C[y], r0", "mul %A[d], %A[m]", "movw %A[y], r0",
-       "mul %B[d], %A[m]", "add %B[y], r0", "adc %C[y], r1", "adc %D[y], %[x]",
-       "mul %A[d], %B[m]", "add %B[y], r0", "adc %C[y], r1", "adc %D[y], %[x]", "clr __zero_reg__",
-       "sbrs %B[d], 7", "rjmp 7f", "sub %C[y], %A[m]", "sbc %D[y], %B[m]", "7:",
-       "sbrs %B[m], 7", "rjmp 8f", "sub %C[y], %A[d]", "sbc %D[y], %B[d]", "8:",
-       "set", "bld %[x], 5", "add %B[y], %[x]", "clr %[x]", "adc %C[y], %[x]", "adc %D[y], %[x]"]
+    # y = t m + 2^13 in y (bits 8-15; bits 0-7 matter for nothing) and d's top two bytes (t is in its low two):
+    # unsigned 16x16 from four MULs, less m 2^16 if t < 0 and t 2^16 if m < 0
+    + ["clr %[x]", "mul %B[d], %B[m]", "movw %C[d], r0", "mul %A[d], %A[m]", "mov %[y], r1",
+       "mul %B[d], %A[m]", "add %[y], r0", "adc %C[d], r1", "adc %D[d], %[x]",
+       "mul %A[d], %B[m]", "add %[y], r0", "adc %C[d], r1", "adc %D[d], %[x]", "clr __zero_reg__",
+       "sbrs %B[d], 7", "rjmp 7f", "sub %C[d], %A[m]", "sbc %D[d], %B[m]", "7:",
+       "sbrs %B[m], 7", "rjmp 8f", "sub %C[d], %A[d]", "sbc %D[d], %B[d]", "8:",
+       "set", "bld %[x], 5", "add %[y], %[x]", "clr %[x]", "adc %C[d], %[x]", "adc %D[d], %[x]"]
     # y >> 14 is y << 2 >> 16; V after a ROL: the bit shifted out differs from the new top bit
-    + ["lsl %B[y]", "rol %C[y]", "rol %D[y]", "brvs 9f", "lsl %B[y]", "rol %C[y]", "rol %D[y]", "brvc 10f",
-       "9:", "sbc %C[y], %C[y]", "mov %D[y], %C[y]", "com %C[y]", "lsr %D[y]", "com %D[y]", "sbrc %C[y], 7", "lsr %D[y]", "10:"]
+    + ["lsl %[y]", "rol %C[d]", "rol %D[d]", "brvs 9f", "lsl %[y]", "rol %C[d]", "rol %D[d]", "brvc 10f",
+       "9:", "sbc %C[d], %C[d]", "mov %D[d], %C[d]", "com %C[d]", "lsr %D[d]", "com %D[d]", "sbrc %C[d], 7", "lsr %D[d]", "10:"]
 )
 
 
