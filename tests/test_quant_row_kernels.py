@@ -10,8 +10,10 @@ saturation of the requantisation) and at the C on the other targets:
   read from flash on the ATmega328P (NAME_USE_PROGMEM): exactly sum_j w_j v_j
   (int8) and sum_j (w_j v_j) >> 8 (int16);
 - NAME_requant_ on 720 (d, b, r, m): |d| < 2^30 with every shift r in
-  [0, 31), biases and multipliers at their ends, sums that saturate the
-  int16 clamp and the result: exactly tinyrnn.core.quant.requant.
+  [0, 31), biases and multipliers at their ends (and some multipliers
+  outside [2^14, 2^15), negative ones too: the C is defined for any int16),
+  sums that saturate the int16 clamp and the result: exactly
+  tinyrnn.core.quant.requant.
 
 Each kernel's results are folded into a 32-bit FNV-1a hash on the target and
 compared with the same hash of Python's values.
@@ -66,7 +68,9 @@ def _requant_cases():
         # sums around the int16 edge after the shift, and anywhere
         d = rnd.choice((rnd.randint(-40000, 40000) << r, rnd.randint(-(1 << 30) + 1, (1 << 30) - 1)))
         d = max(-(1 << 30) + 1, min((1 << 30) - 1, d))
-        cases.append((d, rnd.randint(-32768, 32767), r, rnd.randint(1 << 14, (1 << 15) - 1)))
+        # m in its range [2^14, 2^15) -- and, one case in 8, any int16 (the C is defined for all)
+        m = rnd.randint(1 << 14, (1 << 15) - 1) if len(cases) % 8 else rnd.choice((-32768, rnd.randint(-32768, 32767)))
+        cases.append((d, rnd.randint(-32768, 32767), r, m))
     return cases
 
 
