@@ -27,9 +27,14 @@ per training step (callgrind), flash, .data + .bss and the measured stack
 peak (see tools/c_train_targets.py).
 
 With ``--quant int8 int16``: the integer export of each one-layer tanh model
-(``tinyrnn export --quant``) in rows beside its float row.
+(``tinyrnn export --quant``) in rows beside its float row; per int8 model the
+cycles/MAC (issue 11's goal: <= 30 at H = 32) and the weights' share of
+float's, the matrices alone and with the per-row constants; and a table of
+Cortex-M4F / M3 instructions per step and per MAC of the integer rows (QEMU
+run with one instruction per translation block, logging each executed block:
+``--arm-steps`` steps minus 0 steps; QEMU counts no cycles).
 
-Prints markdown tables. Usage: python3 tools/bench_c.py [--h 8 16 32] [--cells rnn gru lstm] [--layers 1] [--steps 16] [--quant int8 int16] [--trainer-steps 200]
+Prints markdown tables. Usage: python3 tools/bench_c.py [--h 8 16 32] [--cells rnn gru lstm] [--layers 1] [--steps 16] [--quant int8 int16] [--arm-steps 4] [--trainer-steps 200]
 """
 
 import argparse
@@ -46,7 +51,7 @@ import quant_targets as qt  # noqa: E402
 
 from tinyrnn import RNN, init_params  # noqa: E402
 from tinyrnn.export.c_cells import macs_per_step, scratch_floats, state_floats  # noqa: E402
-from tinyrnn.export.c_int import weight_bytes  # noqa: E402
+from tinyrnn.export.c_int import WBYTES, weight_bytes  # noqa: E402
 from tinyrnn.workflow.quant import calibrate, quantize  # noqa: E402
 
 TYPE_CHECKING = False
@@ -146,6 +151,30 @@ def arm_flash(case: "Any", work: str, target: str, ztype: str) -> int:
     return text + data - btext - bdata
 
 
+def arm_instructions(case: "Any", work: str, target: str, steps: int, ztype: str) -> float:
+    """Instructions per step on a Cortex-M (QEMU, one instruction per translation block, every block
+    executed logged by -d exec,nochain): the count for ``steps`` steps minus that for 0, divided by
+    ``steps`` (QEMU counts no cycles)."""
+    name = case.name
+
+    def count(n: int) -> int:
+        main = AVR_MAIN.replace("STEPS", str(n)).replace("NAME", name).replace("ZTYPE", ztype)
+        d = os.path.join(work, "%s_i%d_%s" % (target, n, name))
+        exe = ct.build(target, d, [case], main="#define WITH_MODEL 1\n" + main, units={})
+        p = subprocess.Popen(  # the log (one line per instruction) streams through stderr: counted, not stored
+            ["qemu-system-arm", "-M", ct.QEMU_MACHINE[target], "-nographic", "-monitor", "none", "-serial", "none",
+             "-semihosting-config", "enable=on,target=native", "-kernel", exe, "-singlestep", "-d", "exec,nochain"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, universal_newlines=True,
+        )
+        assert p.stderr is not None
+        k = sum(1 for line in p.stderr if line.startswith("Trace "))
+        if p.wait(timeout=600) != 0:
+            raise RuntimeError("qemu-system-arm failed on %s" % exe)
+        return k
+
+    return (count(steps) - count(0)) / steps
+
+
 def host_instructions(case: "Any", work: str, steps: int, ztype: str) -> float:
     name = case.name
     d = os.path.join(work, "host_" + name)
@@ -197,6 +226,7 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=16, help="timed steps on the ATmega328P (default 16)")
     ap.add_argument("--host-steps", type=int, default=2000, help="steps under callgrind (default 2000)")
     ap.add_argument("--quant", nargs="*", default=[], choices=("int8", "int16"), help="also the integer export of each model (rows per width)")
+    ap.add_argument("--arm-steps", type=int, default=4, help="--quant rows: steps counted instruction by instruction under QEMU (default 4; 0: skip)")
     ap.add_argument("--trainer-steps", type=int, default=200, help="echo-task training steps for the C trainer table (default 200; 0: skip it)")
     args = ap.parse_args()
     missing = [p for p in ("avr-gcc", "avr-size", "simavr", "arm-none-eabi-gcc", "arm-none-eabi-size", "gcc", "valgrind") if not ct.shutil.which(p)]
@@ -204,6 +234,8 @@ def main() -> int:
         print("bench_c: missing %s" % ", ".join(missing), file=sys.stderr)
         return 2
     rows = []
+    arm_rows = []
+    matrices = {}  # type: dict
     trainer = None
     with tempfile.TemporaryDirectory(prefix="tinyrnn-bench-c-") as work:
         if args.trainer_steps > 0:
@@ -225,12 +257,16 @@ def main() -> int:
                     qm = quantize(m, "token", kind, calibrate(m, [[k % V for k in range(500)]], "bench", True))
                     case = qt.QCase(qm, m, name, 1, vocab=VOCAB)
                     wbytes, ztype = weight_bytes(qm), "int16_t"
+                    matrices[(cell, H, kind)] = WBYTES[kind] * (len(qm.layers[0].rows.W) + len(qm.out.W))
                 a = avr_numbers(case, work, args.steps, ztype)
                 m4 = arm_flash(case, work, "m4f", ztype)
                 m3 = arm_flash(case, work, "m3", ztype)
                 ir = host_instructions(case, work, args.host_steps, ztype)
                 step_ram = 4 * (state_floats(m) + scratch_floats(m)) if kind == "float" else 0
                 rows.append((cell, H, kind, m.num_params, wbytes, macs, a, step_ram, m4, m3, ir))
+                if kind != "float" and args.arm_steps > 0:
+                    arm_rows.append((cell, H, kind, macs, arm_instructions(case, work, "m4f", args.arm_steps, ztype),
+                                     arm_instructions(case, work, "m3", args.arm_steps, ztype)))
                 print("%s H=%d %s done" % (cell, H, kind), file=sys.stderr)
     print("Char models, V = %d, token input (NAME_step_token), softmax head, %d layer(s); avr-gcc -Os with NAME_USE_PROGMEM, "
           "arm-none-eabi-gcc -O2, host gcc -O2." % (V, args.layers))
@@ -249,6 +285,22 @@ def main() -> int:
             % (cell, H, kind, params, macs, wbytes, wbytes / ref[(cell, H)], a["flash"], a["flash_model"], a["ram"],
                step_ram if step_ram else "-", m4, m3, a["cycles"], a["cycles"] / macs, a["cycles"] / 16.0, ir, ir / macs)
         )
+    if matrices:
+        print()
+    for cell, H, kind, params, wbytes, macs, a, step_ram, m4, m3, ir in rows:
+        if kind == "int8":  # issue 11: <= 30 cycles/MAC on the ATmega328P (the H = 32 row), weights <= 1/4 of float's
+            print("%s H=%d int8: AVR %.1f cycles/MAC%s; weights / float's: the matrices %.3f, with the per-row constants %.3f" % (
+                cell, H, a["cycles"] / macs, " (goal <= 30: %s)" % ("met" if a["cycles"] / macs <= 30 else "NOT met") if H == 32 else "",
+                matrices[(cell, H, kind)] / ref[(cell, H)], wbytes / ref[(cell, H)]))
+    if arm_rows:
+        print()
+        print("Integer rows on Cortex-M (arm-none-eabi-gcc -O2; QEMU executes one instruction per block and logs each: "
+              "%d steps minus 0 steps; QEMU counts no cycles):" % args.arm_steps)
+        print()
+        print("| cell | H | step | MACs/step | M4F instr/step | M4F instr/MAC | M3 instr/step | M3 instr/MAC |")
+        print("|---|---|---|---|---|---|---|---|")
+        for cell, H, kind, macs, i4, i3 in arm_rows:
+            print("| %s | %d | %s | %d | %.0f | %.2f | %.0f | %.2f |" % (cell, H, kind, macs, i4, i4 / macs, i3, i3 / macs))
     if trainer is not None:
         import c_train_targets as ctt
         from tinyrnn.export.c_train import ram_bytes

@@ -161,12 +161,17 @@ def header(
     for m in ("RDW", "RD8", "RD16", "RD32"):
         o.append("#define NAME_%s_(p) (*(p))" % m)
     o.append("#endif")
+    o.append("#if defined(__GNUC__) && defined(__AVR_HAVE_MUL__)")
+    o.append("#define NAME_AVR_MUL_ 1 /* the AVR assembly paths (MUL, MULS, MULSU) */")
+    o.append("#endif")
     o.append("#if defined(__GNUC__)")
     o.append("#define NAME_API_ static __attribute__((unused))")
     o.append("#define NAME_INNER_ static inline __attribute__((always_inline)) /* per-row helpers: no call */")
+    o.append("#define NAME_LOOP_ static __attribute__((noinline, unused)) /* row loops: kept out of the caller's registers */")
     o.append("#else")
     o.append("#define NAME_API_ static")
     o.append("#define NAME_INNER_ static")
+    o.append("#define NAME_LOOP_ static")
     o.append("#endif")
     o.append("")
     o.append("typedef %s NAME_w_t;" % wt)
@@ -187,8 +192,8 @@ def header(
         o.append("#define NAME_HAS_VOCAB 1")
         _table(o, "uint32_t", "NAME_vocab", cps, "vocabulary: token id -> Unicode code point", 8)
     o.append("")
-    o.append(_KERNELS)
-    o.append(_DOT[qm.width].replace("ASM_LOOP\n", _ASM))
+    o.append(_KERNELS.replace("TANH_ASM\n", _asm(_AVR_TANH, False, 4)).replace("REQUANT_ASM\n", _asm(_AVR_REQUANT, False, 4)))
+    o.append(_DOT[qm.width].replace("ASM_LOOP\n", _ASM).replace("ASM_LOOP16\n", _ASM16))
     o.append(_STEP)
     o.append(_OUTPUT[model.head])
     if cps is not None:
@@ -202,6 +207,21 @@ def header(
 _KERNELS = """\
 /* tanh of a Q12 value as Q15 in [-32767, 32767]: |p| capped at 32767 (tanh(8) ~ 1),
    table entry k = |p| >> 7 plus the interpolated share (rounded) of the next; odd. */
+#if defined(NAME_USE_PROGMEM) && defined(NAME_AVR_MUL_)
+/* ATmega: the same in assembly (about 45 cycles; its own function, not inlined). */
+static __attribute__((noinline, unused)) int16_t NAME_tanh_q12(int16_t p)
+{
+    const int16_t *z = NAME_tanh_;
+    uint16_t a, d;
+    int16_t t;
+    uint8_t f, k, x;
+TANH_ASM
+        : [t] "=&r"(t), [a] "=&r"(a), [d] "=&r"(d), [f] "=&r"(f), [k] "=&r"(k), [x] "=&r"(x), [z] "+z"(z)
+        : [p] "r"(p)
+        : "r0");
+    return t;
+}
+#else
 NAME_API_ int16_t NAME_tanh_q12(int16_t p)
 {
     uint16_t a = (uint16_t)(p < 0 ? -(int32_t)p : (int32_t)p);
@@ -215,6 +235,7 @@ NAME_API_ int16_t NAME_tanh_q12(int16_t p)
     t = (int16_t)(t0 + (int16_t)((((uint32_t)(uint16_t)(NAME_RD16_(NAME_tanh_ + k + 1) - t0) * f + 64u) << 1) >> 8));
     return (int16_t)(p < 0 ? -t : t);
 }
+#endif
 
 /* sigmoid of a Q11 value as Q15 in [0, 32767]: (1 + tanh(x/2)) / 2, and x/2 in Q12 is p. */
 NAME_API_ int16_t NAME_sigmoid_q11(int16_t p)
@@ -230,7 +251,23 @@ NAME_API_ int16_t NAME_mul_q15(int16_t a, int16_t b)
 
 /* A row's sum d in the next format: t = (d >> r) + b clamped to int16 (where the
    result has saturated already), then (t m + 2^13) >> 14 with 2^14 <= m < 2^15
-   (|t m| < 2^30), saturated to int16. The shifts are split so that AVR moves bytes. */
+   (|t m| < 2^30), saturated to int16. */
+#if defined(NAME_AVR_MUL_)
+/* ATmega: the same in assembly (about 80 cycles), called rather than inlined (inlined, its
+   registers crowd the row sum's): d >> r in byte moves and at most 7 bit shifts, the int16
+   clamp, y = t m from four 8x8 MULs less m 2^16 if t < 0 and t 2^16 if m < 0, + 2^13, then
+   y << 2 twice, where V (bit 31 != 30, then 30 != 29) means |y| >= 2^29: saturate by the sign
+   (C); else the result is y's top two bytes. All in the argument registers: nothing saved. */
+static __attribute__((noinline, unused)) int16_t NAME_requant_(int32_t d, int16_t b, uint8_t r, int16_t m)
+{
+    uint8_t x, y;
+REQUANT_ASM
+        : [d] "+r"(d), [x] "=&r"(x), [y] "=&r"(y)
+        : [b] "r"(b), [r] "r"(r), [m] "r"(m)
+        : "r0");
+    return (int16_t)(uint16_t)((uint32_t)d >> 16);
+}
+#else
 NAME_INNER_ int16_t NAME_requant_(int32_t d, int16_t b, uint8_t r, int16_t m)
 {
     int32_t t, y;
@@ -244,41 +281,108 @@ NAME_INNER_ int16_t NAME_requant_(int32_t d, int16_t b, uint8_t r, int16_t m)
     if (y < -INT32_C(536870912)) return -32768;
     return (int16_t)(uint16_t)(((uint32_t)y << 2) >> 16); /* y >> 14 */
 }
+#endif
 """
 
-# One term of the AVR row sum (see NAME_dot_): w + 128 (unsigned) times the low byte of v (MUL, no
-# sign extension), times the signed high byte (MULSU), both added into the 32-bit acc.
-_AVR_TERM = [
-    "lpm %[wj], Z+", "subi %[wj], 0x80", "ld %[lo], X+", "ld %[hi], X+",
-    "mul %[wj], %[lo]", "add %A[acc], r0", "adc %B[acc], r1", "adc %C[acc], %[z0]", "adc %D[acc], %[z0]",
-    "mulsu %[hi], %[wj]", "mov %[t], r1", "lsl %[t]", "sbc %[t], %[t]", "add %B[acc], r0", "adc %C[acc], r1", "adc %D[acc], %[t]",
+# NAME_tanh_q12 on the ATmega (see its C): a = |p| capped at 32767 (NEG of the 16-bit pair; -32768 -> 0x7FFF),
+# k = a >> 7 and f = a & 127 by a shift through C, the two table entries by LPM, q = ((t1 - t0) f + 64) >> 7
+# as (P >> 7) + bit 6 of P from two MULs (P < 2^17), t = t0 + q, negated for p < 0.
+_AVR_TANH = [
+    "movw %A[a], %A[p]", "sbrs %B[p], 7", "rjmp 1f", "neg %B[a]", "neg %A[a]", "sbc %B[a], __zero_reg__",
+    "sbrc %B[a], 7", "com %A[a]", "sbrc %B[a], 7", "dec %B[a]",
+    "1:", "mov %[f], %A[a]", "lsl %[f]", "mov %[k], %B[a]", "rol %[k]", "lsr %[f]",
+    "add %A[z], %[k]", "adc %B[z], __zero_reg__", "add %A[z], %[k]", "adc %B[z], __zero_reg__",
+    "lpm %A[t], Z+", "lpm %B[t], Z+", "lpm %A[d], Z+", "lpm %B[d], Z", "sub %A[d], %A[t]", "sbc %B[d], %B[t]",
+    "clr %[x]", "mul %A[d], %[f]", "movw %A[a], r0", "mul %B[d], %[f]", "add %B[a], r0", "adc %[x], r1", "clr __zero_reg__",
+    "lsl %A[a]", "rol %B[a]", "rol %[x]", "lsl %A[a]", "adc %B[a], __zero_reg__", "adc %[x], __zero_reg__",
+    "add %A[t], %B[a]", "adc %B[t], %[x]",
+    "sbrs %B[p], 7", "rjmp 2f", "neg %B[t]", "neg %A[t]", "sbc %B[t], __zero_reg__", "2:",
 ]
-# n odd: one term first; then two terms per loop
-_AVR_LOOP = (["clr %[z0]", "sbrs %A[n], 0", "rjmp 2f"] + _AVR_TERM + ["sbiw %[n], 1", "breq 3f", "2:"] + _AVR_TERM * 2
-             + ["sbiw %[n], 2", "brne 2b", "3:", "clr __zero_reg__"])
-_ASM = "    __asm__ __volatile__(\n" + "".join('        "%s\\n\\t"\n' % ins for ins in _AVR_LOOP)
+# NAME_requant_ on the ATmega (see its comment)
+_AVR_SHIFT = ["asr %D[d]", "ror %C[d]", "ror %B[d]", "ror %A[d]"]  # d >>= 1
+_AVR_REQUANT = (
+    # d >>= 16 and d >>= 8 in byte moves (the new top bytes: the sign), then bits 2, 1, 0 of r
+    ["sbrs %[r], 4", "rjmp 1f", "movw %A[d], %C[d]", "clr %C[d]", "sbrc %B[d], 7", "com %C[d]", "mov %D[d], %C[d]",
+     "1:", "sbrs %[r], 3", "rjmp 2f", "mov %A[d], %B[d]", "mov %B[d], %C[d]", "mov %C[d], %D[d]", "lsl %D[d]", "sbc %D[d], %D[d]",
+     "2:", "sbrs %[r], 2", "rjmp 3f"] + _AVR_SHIFT * 4 + ["3:", "sbrs %[r], 1", "rjmp 4f"] + _AVR_SHIFT * 2
+    + ["4:", "sbrs %[r], 0", "rjmp 5f"] + _AVR_SHIFT
+    # t = d + b; outside int16 (bytes C, D are not the sign of byte B): 0x7FFF or 0x8000 by the sign
+    + ["5:", "mov %[x], %B[b]", "lsl %[x]", "sbc %[x], %[x]", "add %A[d], %A[b]", "adc %B[d], %B[b]", "adc %C[d], %[x]", "adc %D[d], %[x]",
+       "mov %[x], %B[d]", "lsl %[x]", "sbc %[x], %[x]", "cp %C[d], %[x]", "cpc %D[d], %[x]", "breq 6f",
+       "lsl %D[d]", "sbc %A[d], %A[d]", "mov %B[d], %A[d]", "com %A[d]", "lsr %B[d]", "com %B[d]", "sbrc %A[d], 7", "lsr %B[d]", "6:"]
+    # y = t m + 2^13 in y (bits 8-15; bits 0-7 matter for nothing) and d's top two bytes (t is in its low two):
+    # unsigned 16x16 from four MULs, less m 2^16 if t < 0 and t 2^16 if m < 0
+    + ["clr %[x]", "mul %B[d], %B[m]", "movw %C[d], r0", "mul %A[d], %A[m]", "mov %[y], r1",
+       "mul %B[d], %A[m]", "add %[y], r0", "adc %C[d], r1", "adc %D[d], %[x]",
+       "mul %A[d], %B[m]", "add %[y], r0", "adc %C[d], r1", "adc %D[d], %[x]", "clr __zero_reg__",
+       "sbrs %B[d], 7", "rjmp 7f", "sub %C[d], %A[m]", "sbc %D[d], %B[m]", "7:",
+       "sbrs %B[m], 7", "rjmp 8f", "sub %C[d], %A[d]", "sbc %D[d], %B[d]", "8:",
+       "set", "bld %[x], 5", "add %[y], %[x]", "clr %[x]", "adc %C[d], %[x]", "adc %D[d], %[x]"]
+    # y >> 14 is y << 2 >> 16; V after a ROL: the bit shifted out differs from the new top bit
+    + ["lsl %[y]", "rol %C[d]", "rol %D[d]", "brvs 9f", "lsl %[y]", "rol %C[d]", "rol %D[d]", "brvc 10f",
+       "9:", "sbc %C[d], %C[d]", "mov %D[d], %C[d]", "com %C[d]", "lsr %D[d]", "com %D[d]", "sbrc %C[d], 7", "lsr %D[d]", "10:"]
+)
+
+
+def _asm(lines: "List[str]", volatile: bool, indent: int) -> str:
+    """The start of an __asm__ statement, one instruction a line (the operands follow in the template)."""
+    pad = " " * indent
+    return pad + "__asm__%s(\n" % (" __volatile__" if volatile else "") + "".join(pad + '    "%s\\n\\t"\n' % ins for ins in lines)
+
+
+# One term of the AVR row sum (see NAME_dot_): the signed weight times the unsigned low byte of v
+# (MULSU) and times the signed high byte (MULS). No sign extension: each 16-bit product gets its sign
+# bit flipped (EOR with 0x80: + 2^15), and the carries go up with ADC of the same 0x80 register (+ 2^23
+# and 2^31 per ADC), so a term adds w v + 2^15 + 2^24 (mod 2^32) to the 32-bit acc.
+_AVR_TERM = [
+    "lpm %[wj], Z+", "ld %[vb], X+", "mulsu %[wj], %[vb]", "eor r1, %[k80]",
+    "add %A[acc], r0", "adc %B[acc], r1", "adc %C[acc], %[k80]", "adc %D[acc], %[k80]",
+    "ld %[vb], X+", "muls %[wj], %[vb]", "eor r1, %[k80]", "add %B[acc], r0", "adc %C[acc], r1", "adc %D[acc], %[k80]",
+]
+# one term if k is odd, two if bit 1 of k is set, then k / 4 times four terms
+_AVR_LOOP = (["ldi %[k80], 0x80", "clr %A[acc]", "clr %B[acc]", "movw %C[acc], %A[acc]", "sbrs %[k], 0", "rjmp 1f"] + _AVR_TERM
+             + ["1:", "sbrs %[k], 1", "rjmp 2f"] + _AVR_TERM * 2 + ["2:", "lsr %[k]", "lsr %[k]", "breq 4f", "3:"] + _AVR_TERM * 4
+             + ["dec %[k]", "brne 3b", "4:", "clr __zero_reg__"])
+_ASM = _asm(_AVR_LOOP, True, 8)
+# One term of the int16 row sum, (w v) >> 8 = hi8(wL vL) + wH vL + wL vH + 2^8 wH vH (exact: the dropped
+# low byte is wL vL's), the signed products with their sign bit flipped and the carries added with the
+# 0x80 register as above: a term adds (w v >> 8) + 3 2^15 + 2^25 (mod 2^32).
+_AVR_TERM16 = [
+    "lpm %A[wj], Z+", "lpm %B[wj], Z+", "ld %[vb], X+",
+    "mul %A[wj], %[vb]", "add %A[acc], r1", "adc %B[acc], %[k80]", "adc %C[acc], %[k80]", "adc %D[acc], %[k80]",
+    "mulsu %B[wj], %[vb]", "eor r1, %[k80]", "add %A[acc], r0", "adc %B[acc], r1", "adc %C[acc], %[k80]", "adc %D[acc], %[k80]",
+    "ld %[vb], X+",
+    "mulsu %[vb], %A[wj]", "eor r1, %[k80]", "add %A[acc], r0", "adc %B[acc], r1", "adc %C[acc], %[k80]", "adc %D[acc], %[k80]",
+    "muls %B[wj], %[vb]", "eor r1, %[k80]", "add %B[acc], r0", "adc %C[acc], r1", "adc %D[acc], %[k80]",
+]
+# one term if k is odd, then k / 2 times two terms
+_ASM16 = _asm(["ldi %[k80], 0x80", "clr %A[acc]", "clr %B[acc]", "movw %C[acc], %A[acc]", "sbrs %[k], 0", "rjmp 1f"] + _AVR_TERM16
+              + ["1:", "lsr %[k]", "breq 4f", "3:"] + _AVR_TERM16 * 2 + ["dec %[k]", "brne 3b", "4:", "clr __zero_reg__"], True, 8)
 
 _DOT = {
     "int8": """\
 /* The one-hot input's term, w * 32768 (w << 15 without shifting a negative
    number, and without a 15-step shift loop on AVR). */
 #define NAME_column_(w) ((int32_t)((uint32_t)(uint16_t)(int16_t)(w) << 16) >> 1)
-#if defined(NAME_USE_PROGMEM)
-/* sum_j w[j] v[j], exact (|sum| < 2^30: checked at export), ATmega: 23 cycles a term
-   (two terms per loop; n >= 1).
-   The weight is read as w + 128 (unsigned: one MUL for the low byte of v, no sign
-   extension), so the loop sums (w + 128) v; sv = sum_j v[j] takes the 128 v back out.
-   All in uint32_t arithmetic mod 2^32, exact because the true sum fits an int32. */
+#if defined(NAME_USE_PROGMEM) && defined(NAME_AVR_MUL_)
+/* sum_j w[j] v[j], exact (|sum| < 2^30: checked at export); sv (sum_j v[j]) is not needed here.
+   ATmega: 20 cycles a term (four terms per loop), in chunks of k <= 252 terms; a chunk's acc is
+   its sum + k (2^15 + 2^24) mod 2^32 (see _AVR_TERM), exact because the true sum fits an int32. */
 NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
 {
-    uint32_t acc = 0;
-    uint8_t wj, lo, hi, t, z0;
+    uint32_t s = 0;
+    (void)sv;
+    while (n > 0) {
+        uint8_t k = (uint8_t)(n > 252 ? 252 : n), c = k, wj, vb, k80;
+        uint32_t acc;
 ASM_LOOP
-        : [acc] "+r"(acc), [wj] "=&a"(wj), [lo] "=&a"(lo), [hi] "=&a"(hi), [t] "=&r"(t), [z0] "=&r"(z0),
-          [n] "+w"(n), [w] "+z"(w), [v] "+x"(v)
-        :
-        : "r0", "memory");
-    return (int32_t)(acc - ((uint32_t)sv << 7));
+            : [acc] "=&r"(acc), [wj] "=&a"(wj), [vb] "=&a"(vb), [k80] "=&d"(k80), [k] "+r"(c), [w] "+z"(w), [v] "+x"(v)
+            :
+            : "r0", "memory");
+        s += acc - (uint32_t)k * UINT32_C(16809984); /* k (2^15 + 2^24) */
+        n -= k;
+    }
+    return (int32_t)s;
 }
 #else
 /* sum_j w[j] v[j]: int8 x int16 products, exact in int32 (|sum| < 2^30: checked at export). */
@@ -295,6 +399,28 @@ NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_
     "int16": """\
 /* The one-hot input's term, (w * 32768) >> 8 = w * 128. */
 #define NAME_column_(w) ((int32_t)(w) * INT32_C(128))
+#if defined(NAME_USE_PROGMEM) && defined(NAME_AVR_MUL_)
+/* sum_j (w[j] v[j]) >> 8, exact (|sum| < 2^30: checked at export); sv is not needed. ATmega:
+   36 cycles a term (two terms per loop), in chunks of k <= 252 terms; a chunk's acc is its
+   sum + k (3 2^15 + 2^25) mod 2^32 (see _AVR_TERM16). */
+NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
+{
+    uint32_t s = 0;
+    (void)sv;
+    while (n > 0) {
+        uint8_t k = (uint8_t)(n > 252 ? 252 : n), c = k, vb, k80;
+        uint16_t wj;
+        uint32_t acc;
+ASM_LOOP16
+            : [acc] "=&r"(acc), [wj] "=&a"(wj), [vb] "=&a"(vb), [k80] "=&d"(k80), [k] "+r"(c), [w] "+z"(w), [v] "+x"(v)
+            :
+            : "r0", "memory");
+        s += acc - (uint32_t)k * UINT32_C(33652736); /* k (3 2^15 + 2^25) */
+        n -= k;
+    }
+    return (int32_t)s;
+}
+#else
 /* sum_j (w[j] v[j]) >> 8: int16 x int16 products (|p| < 2^30), each shifted right by 8 (floor). */
 NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
 {
@@ -304,11 +430,12 @@ NAME_INNER_ int32_t NAME_dot_(const NAME_w_t *w, const int16_t *v, int n, int32_
     for (j = 0; j < n; ++j) acc += ((int32_t)NAME_RDW_(w + j) * v[j]) >> 8;
     return acc;
 }
+#endif
 """,
 }
 
 _STEP = """\
-/* sum_j v[j] (for the AVR dot product; |sum| < 2^30). */
+/* sum_j v[j] (|sum| < 2^30): NAME_dot_'s sv, which no NAME_dot_ reads any more. */
 NAME_API_ int32_t NAME_sum_(const int16_t *v, int n)
 {
     int32_t a = 0;
@@ -324,32 +451,29 @@ NAME_API_ void NAME_reset(NAME_state_t *s)
 }
 
 /* h = tanh_q12(requant([Wxh | Whh] [x | h], b)); x NULL: the one-hot column `token`. */
-NAME_API_ void NAME_layer_(NAME_state_t *s, const int16_t *x, int token)
+NAME_LOOP_ void NAME_layer_(NAME_state_t *s, const int16_t *x, int token)
 {
     int16_t hn[NAME_H_S];
-    int32_t sx = 0, sh = NAME_sum_(s->h, NAME_H_S);
     const NAME_w_t *w = NAME_W; /* row i: NAME_W + i (NAME_X_S + NAME_H_S), stepped, not multiplied */
     int i;
-    if (x) sx = NAME_sum_(x, NAME_X_S);
     for (i = 0; i < NAME_H_S; ++i, w += NAME_X_S + NAME_H_S) {
         int32_t d;
-        if (x) d = NAME_dot_(w, x, NAME_X_S, sx);
+        if (x) d = NAME_dot_(w, x, NAME_X_S, 0); /* sv: no NAME_dot_ reads it */
         else d = NAME_column_(NAME_RDW_(w + token));
         d = (int32_t)((uint32_t)d << NAME_RD8_(NAME_kx + i)); /* the input part's scale: 2^kx times the row's */
-        d += NAME_dot_(w + NAME_X_S, s->h, NAME_H_S, sh);
+        d += NAME_dot_(w + NAME_X_S, s->h, NAME_H_S, 0);
         hn[i] = NAME_tanh_q12(NAME_requant_(d, NAME_RD16_(NAME_b + i), NAME_RD8_(NAME_r + i), NAME_RD16_(NAME_m + i)));
     }
     for (i = 0; i < NAME_H_S; ++i) s->h[i] = hn[i];
 }
 
 /* z = requant(by + Wy h): NAME_Y_S int16 logits, z / 2^NAME_Z_SHIFT. */
-NAME_API_ void NAME_logits_(const NAME_state_t *s, int16_t *z)
+NAME_LOOP_ void NAME_logits_(const NAME_state_t *s, int16_t *z)
 {
-    int32_t sh = NAME_sum_(s->h, NAME_H_S);
     const NAME_w_t *w = NAME_Wy;
     int k;
     for (k = 0; k < NAME_Y_S; ++k, w += NAME_H_S) {
-        int32_t d = NAME_dot_(w, s->h, NAME_H_S, sh);
+        int32_t d = NAME_dot_(w, s->h, NAME_H_S, 0);
         z[k] = NAME_requant_(d, NAME_RD16_(NAME_by + k), NAME_RD8_(NAME_ry + k), NAME_RD16_(NAME_my + k));
     }
 }
