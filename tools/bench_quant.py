@@ -90,7 +90,7 @@ def main() -> int:
         for H in args.h:
             acc = {"float": 0.0, "int16": 0.0, "int8": 0.0}
             for seed in range(1, args.seeds + 1):
-                _, m = bu.train_tinyrnn(d, H, args.epochs, seed)
+                m = bu.train_tinyrnn(d, H, args.epochs, seed)[1]
                 acc["float"] += float_accuracy(m, ex["test"])
                 cal = quant.calibrate(m, [e.xs for e in ex["train"]], name + " train split", False)
                 for w in ("int16", "int8"):
