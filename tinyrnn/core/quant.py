@@ -244,6 +244,8 @@ class QModel:
 
     def step(self, state: "List[List[int]]", x: "object", z: "List[int]") -> None:
         """One integer step: ``x`` a token id (int) or X ints (Q(xshift)); ``z`` <- Y int16 logits."""
+        if isinstance(x, int) == self.dense:
+            raise ValueError("this model takes %s" % ("%d int16 inputs, not a token" % self.X if self.dense else "token ids, not vectors"))
         if isinstance(x, int):
             if isinstance(x, bool) or x < 0 or x >= self.X:
                 raise ValueError("token %r is outside the vocabulary [0, %d)" % (x, self.X))
