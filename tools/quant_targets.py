@@ -54,8 +54,9 @@ class QCase:
         return header(self.qm, self.model, self.name, vocab=self.vocab)
 
     def flash_estimate(self) -> int:
-        n = sum(len(R.W) for R in row_sets(self.qm))
-        return n * (1 if self.qm.width == "int8" else 2) + 2 * len(self.inputs or []) * self.qm.X + 2500
+        n = sum(len(R.W) + 6 * R.n for R in row_sets(self.qm))
+        code = 2500 if self.qm.cell == "rnn" and len(self.qm.layers) == 1 else 3000 + 1200 * len(self.qm.layers)
+        return n * (1 if self.qm.width == "int8" else 2) + 2 * len(self.inputs or []) * self.qm.X + code
 
 
 _PRELUDE = """\
@@ -190,3 +191,13 @@ def split(text: str, cases: "Sequence[QCase]") -> "List[List[str]]":
 def run_cases(target: str, workdir: str, cases: "Sequence[QCase]", timeout: float = 600) -> "List[List[str]]":
     exe = ct.build(target, workdir, cases, units=units(cases))
     return split(ct.run(target, exe, timeout=timeout), cases)
+
+
+def run_binned(target: str, workdir: str, cases: "Sequence[QCase]", timeout: float = 900) -> "List[List[str]]":
+    """run_cases, split into several firmwares on AVR (32 KB of flash); the words of each case, in order."""
+    groups = ct.bins(cases, ct.AVR_FLASH - 4000) if target == "avr" else [list(cases)]  # type: ignore[arg-type]
+    got = {}
+    for k, g in enumerate(groups):
+        for c, words in zip(g, run_cases(target, os.path.join(workdir, "fw%d" % k), g, timeout=timeout)):
+            got[c.name] = words
+    return [got[c.name] for c in cases]
