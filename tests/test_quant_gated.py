@@ -220,6 +220,17 @@ def test_cli_export_sample_eval_quant_for_a_stacked_lstm(lstm_ckpt, capsys):
         assert "#define model_C_SHIFT_1 " in h
         assert cli_main(["eval", ckpt, text, "--quant", w]) == 0
         assert cli_main(["sample", ckpt, "--quant", w, "-n", "20", "-t", "0"]) == 0
+    mp = str(d / "m_q.py")
+    assert cli_main(["export", ckpt, "--format", "micropython", "--quant", "int16", "-o", mp]) == 0
+    ns = {}  # type: dict
+    exec(compile(open(mp).read(), mp, "exec"), ns)
+    ck = checkpoint.load(ckpt)
+    qm, _, _ = quant.quantize_checkpoint(ck, "int16")
+    st, z = qm.new_state(), [0] * qm.Y
+    for t in [0, 3, 1, 4, 1, 5]:
+        qm.step(st, t, z)
+        assert ns["step"](t) == z
+    assert (ns["LAYERS"], ns["CELL"], ns["h"], ns["c"]) == (2, "lstm", [s[:6] for s in st], [s[6:] for s in st])
     assert cli_main(["calibrate", ckpt, text]) == 0
     stored = checkpoint.load(ckpt).export["calibration"]
     assert len(stored["layers"]) == 2 and stored["layers"][1]["c_absmax"] > 0.0

@@ -26,8 +26,8 @@ steps): bit accuracy, ATmega328P cycles per training step, host instructions
 per training step (callgrind), flash, .data + .bss and the measured stack
 peak (see tools/c_train_targets.py).
 
-With ``--quant int8 int16``: the integer export of each one-layer tanh model
-(``tinyrnn export --quant``) in rows beside its float row.
+With ``--quant int8 int16``: the integer export of each model (every cell
+and depth; ``tinyrnn export --quant``) in rows beside its float row.
 
 Prints markdown tables. Usage: python3 tools/bench_c.py [--h 8 16 32] [--cells rnn gru lstm] [--layers 1] [--steps 16] [--quant int8 int16] [--trainer-steps 200]
 """
@@ -215,7 +215,7 @@ def main() -> int:
             if 4 * m.num_params + 4 * V + 3000 > ct.AVR_FLASH:
                 print("%s H=%d: %d bytes of weights do not fit the ATmega328P: left out" % (cell, H, 4 * m.num_params), file=sys.stderr)
                 continue
-            kinds = ["float"] + (args.quant if m.vanilla else [])  # the integer export is for the one-layer tanh cell
+            kinds = ["float"] + args.quant
             for kind in kinds:
                 name = "%s%d%s" % (cell, H, "" if kind == "float" else "_" + kind)
                 if kind == "float":
