@@ -103,3 +103,45 @@ def test_gated_integer_module_is_exact_and_allocates_nothing(tmp_path, width, ki
         lines = proc.stdout.splitlines()
         assert lines[:-1] == _expected(qm, inputs, prime, steps), "%s (%s %d layers)" % (name, qm.cell, len(qm.layers))
         assert lines[-1] == "alloc 0 True", "%s (%s): %s bytes in 200 steps" % (name, kind, lines[-1])
+
+
+EMULATOR_SCRIPT = """
+from tinyrnn.core import quant as Q
+def rows(a):
+    return Q.Rows(*a)
+layers = []
+for cell, X, H, dense, r, nx, nh, cs in %(layers)r:
+    if cell == "rnn":
+        layers.append(Q.Vanilla(X, H, dense, rows(r)))
+    else:
+        layers.append(Q.Gated(cell, X, H, dense, rows(r), rows(nx) if nx else None, rows(nh) if nh else None, cs))
+qm = Q.QModel(%(width)r, %(X)d, %(Y)d, False, layers, rows(%(out)r), %(zs)d, 15)
+st = qm.new_state()
+z = [0] * %(Y)d
+tok = %(prime)d
+for k in range(300):
+    qm.step(st, tok, z)
+    tok = Q.argmax(z)
+print(tok, z, st)
+"""
+
+
+def _rows_args(R):
+    return (R.n, R.k, R.P, R.W, R.b, R.r, R.m, R.kx) if R is not None else None
+
+
+def test_gated_emulator_runs_unchanged_under_micropython():
+    for m, vocab, cal in qg.char_models()[:2]:  # a GRU and a 2-layer LSTM
+        qm = quant.quantize(m, "token", "int16", cal)
+        layers = [(L.cell, L.X, L.H, L.dense, _rows_args(L.rows), _rows_args(getattr(L, "nx", None)), _rows_args(getattr(L, "nh", None)),
+                   getattr(L, "cs", 12)) for L in qm.layers]
+        args = {"layers": layers, "out": _rows_args(qm.out), "width": qm.width, "X": qm.X, "Y": qm.Y, "zs": qm.zshift,
+                "prime": vocab.index(" ")}
+        proc = run_micropython(EMULATOR_SCRIPT % args)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        st, z = qm.new_state(), [0] * qm.Y
+        tok = vocab.index(" ")
+        for _ in range(300):
+            qm.step(st, tok, z)
+            tok = Q.argmax(z)
+        assert proc.stdout.splitlines() == ["%d %s %s" % (tok, z, st)], (m.cell, m.layers)
