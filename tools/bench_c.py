@@ -212,10 +212,10 @@ def main() -> int:
         for cell, H in [(cell, H) for cell in args.cells for H in args.h]:
             m = char_model(H, cell, args.layers)
             macs = macs_per_step(m, False)
-            if 4 * m.num_params + 4 * V + 3000 > ct.AVR_FLASH:
-                print("%s H=%d: %d bytes of weights do not fit the ATmega328P: left out" % (cell, H, 4 * m.num_params), file=sys.stderr)
-                continue
             kinds = ["float"] + args.quant
+            if 4 * m.num_params + 4 * V + 3000 > ct.AVR_FLASH:
+                print("%s H=%d: %d bytes of float weights do not fit the ATmega328P: float left out" % (cell, H, 4 * m.num_params), file=sys.stderr)
+                kinds.remove("float")
             for kind in kinds:
                 name = "%s%d%s" % (cell, H, "" if kind == "float" else "_" + kind)
                 if kind == "float":
@@ -240,13 +240,10 @@ def main() -> int:
     print("| cell | H | step | params | MACs/step | weights (B) | vs float | AVR flash: firmware / model (B) | AVR static RAM (B) | "
           "step RAM: state+scratch (B) | M4F / M3 flash, model (B) | AVR cycles/step | AVR cycles/MAC | AVR us/step @16 MHz | host instr/step | host instr/MAC |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    ref = {}  # type: dict
     for cell, H, kind, params, wbytes, macs, a, step_ram, m4, m3, ir in rows:
-        if kind == "float":
-            ref[(cell, H)] = wbytes
         print(
             "| %s | %d | %s | %d | %d | %d | %.3f | %d / %d | %d | %s | %d / %d | %.0f | %.1f | %.0f | %.0f | %.2f |"
-            % (cell, H, kind, params, macs, wbytes, wbytes / ref[(cell, H)], a["flash"], a["flash_model"], a["ram"],
+            % (cell, H, kind, params, macs, wbytes, wbytes / (4.0 * params), a["flash"], a["flash_model"], a["ram"],
                step_ram if step_ram else "-", m4, m3, a["cycles"], a["cycles"] / macs, a["cycles"] / 16.0, ir, ir / macs)
         )
     if trainer is not None:

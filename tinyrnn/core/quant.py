@@ -25,7 +25,8 @@ clamp changes nothing (at |t| = 2**15 the result has saturated already).
 
 A model is a list of layers (Vanilla, or Gated: GRU and LSTM, which use
 ``sigmoid_q11`` and ``mul_q15`` for their gates and share the rest; layer
-l > 0 reads layer l - 1's new h as a dense Q15 input) and an output row set. Tables and parameters are plain lists of ints.
+l > 0 reads layer l - 1's new h as a dense Q15 input) and an output row
+set. Tables and parameters are plain lists of ints.
 """
 
 import math
@@ -153,6 +154,7 @@ class Vanilla:
 
 
 def sat16(v: int) -> int:
+    """v saturated to int16."""
     return Q15_MAX if v > Q15_MAX else -32768 if v < -32768 else v
 
 

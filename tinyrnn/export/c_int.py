@@ -14,6 +14,12 @@ docs/export.md::
     int  NAME_argmax(const int16_t *z);                              logits: z / 2^NAME_Z_SHIFT
     void NAME_output(const int16_t *z, float *y);                    softmax / sigmoid / identity (float)
     int16_t NAME_tanh_q12(int16_t p), NAME_sigmoid_q11(int16_t p), NAME_mul_q15(int16_t a, int16_t b)
+
+GRU, LSTM and stacked layers (any cell): the same API; the state holds every
+layer's h (and the LSTM's c, in Q(NAME_C_SHIFT_l)); the step is NAME_rows_ (the
+row sums of any row set through the kernels above) and a cell update per layer::
+
+    typedef struct { int16_t h[NAME_LAYERS][NAME_H_S]; int16_t c[NAME_LAYERS][NAME_H_S]; } NAME_state_t;
 """
 
 from .. import __version__
@@ -549,16 +555,8 @@ def _gated_step(qm: "Q.QModel", X: int, H: int) -> str:
     return "".join(out)
 
 
-_GATED_COMMON = """\
-/* sum_j v[j] (for the AVR dot product; |sum| < 2^30). */
-NAME_API_ int32_t NAME_sum_(const int16_t *v, int n)
-{
-    int32_t a = 0;
-    int j;
-    for (j = 0; j < n; ++j) a += v[j];
-    return a;
-}
-
+# NAME_sum_ is the tanh cell's own (the first function of _STEP), shared as it is
+_GATED_COMMON = _STEP[: _STEP.index("NAME_API_ void NAME_reset(")] + """\
 NAME_INNER_ int16_t NAME_sat16_(int32_t v)
 {
     return (int16_t)(v > INT32_C(32767) ? INT32_C(32767) : v < -INT32_C(32768) ? -INT32_C(32768) : v);
@@ -685,12 +683,4 @@ UPPER
     return 0;
 }
 
-/* Index of the largest logit (the first one on ties). */
-NAME_API_ int NAME_argmax(const int16_t *z)
-{
-    int k, best = 0;
-    for (k = 1; k < NAME_Y_S; ++k)
-        if (z[k] > z[best]) best = k;
-    return best;
-}
-"""
+""" + _STEP[_STEP.index("/* Index of the largest logit") :]  # NAME_argmax: the tanh cell's
