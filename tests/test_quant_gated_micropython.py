@@ -19,6 +19,7 @@ sys.path.insert(0, HERE)
 import quant_gated_cases as qg  # noqa: E402
 from test_export_micropython import mpy_cross  # noqa: E402
 from test_micropython import run_micropython  # noqa: E402
+from test_quant_micropython import MODULE_SCRIPT  # noqa: E402
 
 from tinyrnn.core import quant as Q  # noqa: E402
 from tinyrnn.export.micropython_int import module  # noqa: E402
@@ -47,22 +48,7 @@ for k in range(%(steps)d):
             hs = (hs * 31 + v) %% 1000000007
     if k %% 50 == 49:
         print(k, m.argmax(z), hs)
-gc.collect()
-
-def tick():
-    gc.disable()
-    a = gc.mem_alloc()
-    for k in range(200):
-        run(k)
-    b = gc.mem_alloc()
-    x = 1.5
-    for k in range(10):  # the control: float arithmetic allocates, so the measurement can see it
-        x = x * 1.01
-    c = gc.mem_alloc()
-    gc.enable()
-    print("alloc", b - a, c - b > 0)
-    return False
-"""
+""" + MODULE_SCRIPT[MODULE_SCRIPT.index("gc.collect()") :]  # the allocation measurement of test_quant_micropython
 
 
 def _expected(qm, inputs, prime, steps):

@@ -225,6 +225,9 @@ def main() -> int:
                     qm = quantize(m, "token", kind, calibrate(m, [[k % V for k in range(500)]], "bench", True))
                     case = qt.QCase(qm, m, name, 1, vocab=VOCAB)
                     wbytes, ztype = weight_bytes(qm), "int16_t"
+                    if wbytes + 4 * V + 4000 > ct.AVR_FLASH:
+                        print("%s H=%d %s: %d bytes of weights do not fit the ATmega328P: left out" % (cell, H, kind, wbytes), file=sys.stderr)
+                        continue
                 a = avr_numbers(case, work, args.steps, ztype)
                 m4 = arm_flash(case, work, "m4f", ztype)
                 m3 = arm_flash(case, work, "m3", ztype)

@@ -97,11 +97,7 @@ def module(
     o += _tuple("_KX", L.kx, "hidden rows: the input part's weights are in units of 2**kx of the row's")
     o += _tuple("_R", L.r, "hidden requant shifts")
     o += _tuple("_M", L.m, "hidden requant multipliers (to Q12)")
-    o += _tuple("_WY", O.W, "output rows, Y x H")
-    o += _tuple("_BY", O.b, "output biases")
-    o += _tuple("_RY", O.r, "output requant shifts")
-    o += _tuple("_MY", O.m, "output requant multipliers (to Q%d)" % qm.zshift)
-    o += _tuple("_T", Q.TANH, "round(32768 tanh(k/32)), k = 0..256, capped at 32767")
+    _output_tables(o, qm)
     o.append("")
     o.append("h = [0] * H  # state, Q15")
     o.append("z = [0] * Y  # logits")
@@ -118,6 +114,16 @@ def module(
     o.append(_ARGMAX)
     o.append(_OUTPUT[model.head])
     return "\n".join(o) + "\n"
+
+
+def _output_tables(o: "List[str]", qm: "Q.QModel") -> None:
+    """The output rows and the tanh table (every module)."""
+    O = qm.out
+    o += _tuple("_WY", O.W, "output rows, Y x H")
+    o += _tuple("_BY", O.b, "output biases")
+    o += _tuple("_RY", O.r, "output requant shifts")
+    o += _tuple("_MY", O.m, "output requant multipliers (to Q%d)" % qm.zshift)
+    o += _tuple("_T", Q.TANH, "round(32768 tanh(k/32)), k = 0..256, capped at 32767")
 
 
 def _vocab(o: "List[str]", cps: "Optional[List[int]]") -> None:
@@ -312,12 +318,7 @@ def _gated(o: "List[str]", qm: "Q.QModel", model: RNN, cps: "Optional[List[int]]
                 o += _tuple("_KX" + tag, R.kx, "the input part's weights are in units of 2**kx of the row's")
             o += _tuple("_R" + tag, R.r, "requant shifts")
             o += _tuple("_M" + tag, R.m, "requant multipliers")
-    O = qm.out
-    o += _tuple("_WY", O.W, "output rows, Y x H")
-    o += _tuple("_BY", O.b, "output biases")
-    o += _tuple("_RY", O.r, "output requant shifts")
-    o += _tuple("_MY", O.m, "output requant multipliers (to Q%d)" % qm.zshift)
-    o += _tuple("_T", Q.TANH, "round(32768 tanh(k/32)), k = 0..256, capped at 32767")
+    _output_tables(o, qm)
     o.append("")
     o.append("h = [[0] * H for _ in range(LAYERS)]  # state: h[l], Q15")
     if lstm:
