@@ -14,7 +14,7 @@ Prints markdown tables; the goals of issue 11 are printed with them: char
 model +0.03 nats/char (int16), +0.08 (int8); at most 1 point of test
 accuracy lost (int8). Usage:
 
-    .venv-test/py3.11/bin/python tools/bench_quant.py [--sets ...] [--h 8 16] [--cells rnn gru lstm] [--epochs 300] [--no-char]
+    .venv-test/py3.11/bin/python tools/bench_quant.py [--sets ...] [--h 8 16] [--cells rnn gru lstm] [--layers 1 2] [--epochs 300] [--no-char] [--no-ucr]
 """
 
 import argparse
@@ -75,15 +75,19 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=300)
     ap.add_argument("--seeds", type=int, default=1, help="training runs per model (init seeds 1..N), accuracies averaged (default 1)")
     ap.add_argument("--no-char", action="store_true", help="skip the char model")
-    ap.add_argument("--cells", nargs="+", default=["rnn"], choices=["rnn", "gru", "lstm"], help="cells (one layer; default rnn)")
+    ap.add_argument("--cells", nargs="+", default=["rnn"], choices=["rnn", "gru", "lstm"], help="cells (default rnn)")
+    ap.add_argument("--layers", type=int, nargs="+", default=[1], help="char models: stacked layers, each value a row set (default 1; UCR: 1)")
+    ap.add_argument("--no-ucr", action="store_true", help="skip the UCR sets")
     ap.add_argument("--char-steps", nargs="*", default=[], help="extra tinyrnn train options for the char model")
     args = ap.parse_args()
     t0 = time.time()
     if not args.no_char:
-        for cell in args.cells:
-            for line in char_rows(args.char_steps, cell):
+        for cell, layers in [(c, n) for c in args.cells for n in args.layers]:
+            for line in char_rows(args.char_steps + ([] if layers == 1 else ["--layers", str(layers)]), cell):
                 print(line)
             print()
+    if args.no_ucr:
+        return 0
     print("| UCR set | cell | H | float test acc (%) | int16 | int8 | int8 - float (points) | goal (>= -1) |")
     print("|---|---|---|---|---|---|---|---|")
     worst = 0.0
