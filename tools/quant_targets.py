@@ -188,16 +188,23 @@ def split(text: str, cases: "Sequence[QCase]") -> "List[List[str]]":
     return out
 
 
-def run_cases(target: str, workdir: str, cases: "Sequence[QCase]", timeout: float = 600) -> "List[List[str]]":
-    exe = ct.build(target, workdir, cases, units=units(cases))
+def run_cases(target: str, workdir: str, cases: "Sequence[QCase]", timeout: float = 600, jobs: int = 0) -> "List[List[str]]":
+    exe = ct.build(target, workdir, cases, units=units(cases), jobs=jobs)
     return split(ct.run(target, exe, timeout=timeout), cases)
 
 
 def run_binned(target: str, workdir: str, cases: "Sequence[QCase]", timeout: float = 900) -> "List[List[str]]":
     """run_cases, split into several firmwares on AVR (32 KB of flash); the words of each case, in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
     groups = ct.bins(cases, ct.AVR_FLASH - 4000) if target == "avr" else [list(cases)]  # type: ignore[arg-type]
+
+    def go(k: int) -> "List[List[str]]":  # several firmwares: two simulators at a time, each build on one core
+        return run_cases(target, os.path.join(workdir, "fw%d" % k), groups[k], timeout=timeout, jobs=1 if len(groups) > 1 else 0)
+
     got = {}
-    for k, g in enumerate(groups):
-        for c, words in zip(g, run_cases(target, os.path.join(workdir, "fw%d" % k), g, timeout=timeout)):
-            got[c.name] = words
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for g, words in zip(groups, pool.map(go, range(len(groups)))):
+            for c, w in zip(g, words):
+                got[c.name] = w
     return [got[c.name] for c in cases]
