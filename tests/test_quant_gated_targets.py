@@ -9,6 +9,8 @@
   state (every layer's h, and c), and the full state and logits every 1,000
   steps are compared with tinyrnn.core.quant's; the greedy text is
   `tinyrnn sample --quant W -t 0`'s;
+- hostile models (random, saturating, every cell, 2 layers; LSTM c formats
+  Q14 down to Q7), 1,000 steps, the same comparison on every target;
 - no float in the step: the gated step compiled for AVR and Cortex-M3
   references no software-float helper or libm function.
 """
@@ -75,6 +77,32 @@ def test_free_running_bit_exact(target, tmp_path_factory):
             assert a == b, "%s on %s: word %d is %r, the emulator's %r" % (c.name, target, k, a, b)
     assert {(c.qm.cell, len(c.qm.layers)) for c in _cases()} == {("gru", 1), ("lstm", 2), ("lstm", 1), ("gru", 2), ("rnn", 2)}
     assert sum(len(got[c.name]) for c in _cases()) > 12 * STEPS
+
+
+def _hostile_cases():
+    if "hostile" not in _cache:
+        _cache["hostile"] = [qt.QCase(qm, m, name, 1000, inputs=inputs, every=250) for name, qm, m, inputs in qg.hostile()]
+    return _cache["hostile"]
+
+
+@pytest.mark.parametrize("target", ct.TARGETS)
+def test_hostile_models_bit_exact(target, tmp_path):
+    for prog in ct.PROGRAMS[target]:
+        require_program(prog)
+    cases = _hostile_cases()
+    assert {L.cs for c in cases for L in c.qm.layers if L.cell == "lstm"} == {14, 13, 12, 7}
+    got = qt.run_binned(target, str(tmp_path), cases)
+    for c, g in zip(cases, got):
+        want = qt.reference(c)
+        assert g == want, "%s on %s: first difference at word %d" % (c.name, target, [a == b for a, b in zip(g, want)].index(False) if len(g) == len(want) else -1)
+    # the models do saturate: an LSTM's c reaches the int16 limit (Q14: beyond 2.0), a tanh layer's h 32767
+    ext = {}
+    for c in cases:
+        st, z = c.qm.new_state(), [0] * c.qm.Y
+        for x in c.inputs:
+            c.qm.step(st, x, z)
+            ext[c.name] = max([ext.get(c.name, 0)] + [abs(v) for s in st for v in s])
+    assert ext["ghlstm0_int8"] == 32768 and ext["ghrnn0_int16"] == 32767, ext
 
 
 @pytest.mark.parametrize("width", WIDTHS)
