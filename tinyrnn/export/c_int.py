@@ -542,8 +542,7 @@ def _gated_step(qm: "Q.QModel", X: int, H: int) -> str:
         if cell == "gru":
             body += _GRU_N_ROWS + "    NAME_gru_(s->h[@LL], a);\n"
         elif cell == "lstm":
-            assert isinstance(L, Q.Gated)
-            body += "    NAME_lstm_(s->h[@LL], s->c[@LL], a, %d);\n" % L.cs
+            body += "    NAME_lstm_(s->h[@LL], s->c[@LL], a, NAME_C_SHIFT_@LL);\n"
         else:
             body += "    for (j = 0; j < NAME_H_S; ++j) s->h[@LL][j] = NAME_tanh_q12(a[j]);\n"
         fn = _LAYER.replace("@BODY", body).replace("@LL", str(l)).replace("@AN", "NAME_H_S" if cell == "rnn" else "4 * NAME_H_S")
