@@ -259,3 +259,21 @@ def test_emulator_rejects_bad_input_for_gated_models():
             qm.step(st, bad, z)
     assert st == qm.new_state()
     assert math.isfinite(quant.sequence_quality(qm, "softmax", [SeqExample(data[0][0], [0], True, 0)])["eval_loss"])
+
+
+def test_rows_with_dominant_input_weights_coarsen_instead_of_overflowing():
+    """An int16 row whose input weights are 2**14 times its recurrent ones would overflow 2**30 in units of
+    the recurrent step: its step doubles until the bound holds (here 10 times), never past one scale for the row."""
+    row = [3000.0, -2500.0, 2800.0, 2900.0, -3000.0, 1000.0] + [0.2, -0.1, 0.15, 0.05, -0.2]
+    R = quant.quantize_rows([row], [0.5], [32768] * 6 + [32767] * 5, "int16", 12, "r", 0, 6)
+    s = 0.2 / 32767  # the recurrent step before the boost; k0 = 14 (3000 <= 0.2 * 2**14)
+    assert R.kx[0] < 14
+    boost = 14 - R.kx[0]
+    assert boost > 0
+    bound = sum(-((-abs(w) * 32768) >> 8) << R.kx[0] for w in R.W[:6]) + sum(-((-abs(w) * 32767) >> 8) for w in R.W[6:])
+    assert bound < Q.ACC_LIMIT <= 2 * bound  # the smallest boost that fits: one less would overflow
+    step = s * 2.0 ** boost
+    for w, v in zip(R.W[6:], row[6:]):
+        assert abs(w * step - v) <= step / 2 + 1e-12
+    for w, v in zip(R.W[:6], row[:6]):
+        assert abs(w * step * 2.0 ** R.kx[0] - v) <= step * 2.0 ** R.kx[0] / 2 + 1e-9

@@ -61,7 +61,7 @@ def quantize_rows(
     The first ``gather`` columns are a one-hot input: one of them per step.
     The first ``split`` columns (the input part) get their own scale,
     ``2**kx`` times the rest's, so large input weights do not coarsen the
-    recurrent ones.
+    recurrent ones -- unless the sum's bound needs it (see ``boost``).
     """
     qmax, P = WIDTHS[width]
     n, width_k = len(rows), len(rows[0]) if rows else 0
@@ -72,22 +72,31 @@ def quantize_rows(
         big = max([abs(v) for v in row[split:]] + [0.0])
         if big == 0.0:
             big = mx
-        s = big / qmax if big > 0.0 else 2.0 ** -20
-        k = 0
-        while mx > big * 2.0 ** k and k < 15:
-            k += 1
-        sx = s * 2.0 ** k
-        wq = [max(-qmax, min(qmax, _round(v / sx))) for v in row[:split]] + [max(-qmax, min(qmax, _round(v / s))) for v in row[split:]]
-        unit = s * 2.0 ** (P - 15)  # real value of one unit of d
-        ri, mi = requant_params(unit * 2.0 ** out_bits, "%s row %d" % (what, i))
-        # the bias in units of 2**r of d, plus half a unit for the floor of d >> r
-        bi = _round(bias[i] / (unit * 2.0 ** ri) + (0.5 if ri else 0.0))
-        if not -32768 <= bi <= Q.Q15_MAX:
-            raise QuantError("%s row %d: bias %g is too large for its row's weights (%d does not fit an int16)" % (what, i, bias[i], bi))
-        terms = [-((-abs(w) * vmax[j]) >> P) << (k if j < split else 0) for j, w in enumerate(wq)]  # ceil(|w| v / 2**P), scaled
-        bound = max(terms[:gather] + [0]) + sum(terms[gather:])
-        if bound >= Q.ACC_LIMIT:
-            raise QuantError("%s row %d: the sum could reach %d, beyond 2**30 (too many inputs)" % (what, i, bound))
+        k0 = 0
+        while mx > big * 2.0 ** k0 and k0 < 15:
+            k0 += 1
+        # boost: a row whose input part is 2**k0 times larger than its recurrent part may overflow the
+        # 2**30 bound in units of the recurrent weights' step; then the row's step doubles (recurrent
+        # weights coarser), at most k0 times (one scale for the whole row) before it is refused
+        for boost in range(k0 + 1):
+            s = big * 2.0 ** boost / qmax if big > 0.0 else 2.0 ** -20
+            k = 0
+            while mx > big * 2.0 ** (boost + k) and k < 15:
+                k += 1
+            sx = s * 2.0 ** k
+            wq = [max(-qmax, min(qmax, _round(v / sx))) for v in row[:split]] + [max(-qmax, min(qmax, _round(v / s))) for v in row[split:]]
+            unit = s * 2.0 ** (P - 15)  # real value of one unit of d
+            ri, mi = requant_params(unit * 2.0 ** out_bits, "%s row %d" % (what, i))
+            # the bias in units of 2**r of d, plus half a unit for the floor of d >> r
+            bi = _round(bias[i] / (unit * 2.0 ** ri) + (0.5 if ri else 0.0))
+            if not -32768 <= bi <= Q.Q15_MAX:
+                raise QuantError("%s row %d: bias %g is too large for its row's weights (%d does not fit an int16)" % (what, i, bias[i], bi))
+            terms = [-((-abs(w) * vmax[j]) >> P) << (k if j < split else 0) for j, w in enumerate(wq)]  # ceil(|w| v / 2**P), scaled
+            bound = max(terms[:gather] + [0]) + sum(terms[gather:])
+            if bound < Q.ACC_LIMIT:
+                break
+            if boost == k0:
+                raise QuantError("%s row %d: the sum could reach %d, beyond 2**30 (too many inputs)" % (what, i, bound))
         W += wq
         b.append(bi)
         r.append(ri)
