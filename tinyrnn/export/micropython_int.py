@@ -17,6 +17,10 @@ under the WebAssembly port: tests/test_quant_micropython.py)::
     reset(), step(x, out=None) -> out, argmax(z=z), output(z=z, y=None) -> y (floats)
     VOCAB, char_of(t), token_of(c)   char models
 
+GRU, LSTM and stacked models (any cell and depth): the same functions; the
+state is ``h[l]`` per layer (and ``c[l]``, Q(C_SHIFT[l]), for the LSTM), with
+``LAYERS``, ``CELL``; the gate activations and the cell update are inlined too.
+
 The weights are tuples of small ints (4 bytes each in RAM on a 32-bit port,
 as the float module's float32 bytes; in ROM when the .mpy is frozen).
 """
