@@ -246,14 +246,3 @@ def test_micropython_int_module_equals_the_emulator_on_cpython(tmp_path):
                 assert ns["step"](xq) == z
         y = ns["output"](z)
         assert abs(sum(y) - 1.0) < 1e-12
-
-
-def test_gated_and_stacked_models_are_refused_not_quantised_wrongly():
-    for cell, layers in (("gru", 1), ("lstm", 2), ("rnn", 2)):
-        m = RNN(3, 4, 3, 5, "softmax", cell=cell, layers=layers)
-        init_params(m, 1)
-        msg = "integer export is for one-layer tanh models; this model is %s x %d layers" % (cell, layers)
-        with pytest.raises(quant.QuantError, match=msg):
-            quant.calibrate(m, [[0, 1, 2]], "t", True)
-        with pytest.raises(quant.QuantError, match=msg):
-            quant.quantize(m, "token", "int8", {})

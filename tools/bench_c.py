@@ -26,10 +26,10 @@ steps): bit accuracy, ATmega328P cycles per training step, host instructions
 per training step (callgrind), flash, .data + .bss and the measured stack
 peak (see tools/c_train_targets.py).
 
-With ``--quant int8 int16``: the integer export of each one-layer tanh model
-(``tinyrnn export --quant``) in rows beside its float row; per int8 model the
-cycles/MAC (issue 11's goal: <= 30 at H = 32) and the weights' share of
-float's, the matrices alone and with the per-row constants; and a table of
+With ``--quant int8 int16``: the integer export of each model (every cell
+and depth; ``tinyrnn export --quant``) in rows beside its float row; per int8
+model the cycles/MAC (issue 11's goal: <= 30 at H = 32) and the weights' share
+of float's, the matrices alone and with the per-row constants; and a table of
 Cortex-M4F / M3 instructions per step and per MAC of the integer rows (QEMU
 run with one instruction per translation block, logging each executed block:
 ``--arm-steps`` steps minus 0 steps; QEMU counts no cycles).
@@ -51,7 +51,7 @@ import quant_targets as qt  # noqa: E402
 
 from tinyrnn import RNN, init_params  # noqa: E402
 from tinyrnn.export.c_cells import macs_per_step, scratch_floats, state_floats  # noqa: E402
-from tinyrnn.export.c_int import WBYTES, weight_bytes  # noqa: E402
+from tinyrnn.export.c_int import WBYTES, row_sets, weight_bytes  # noqa: E402
 from tinyrnn.workflow.quant import calibrate, quantize  # noqa: E402
 
 TYPE_CHECKING = False
@@ -244,10 +244,10 @@ def main() -> int:
         for cell, H in [(cell, H) for cell in args.cells for H in args.h]:
             m = char_model(H, cell, args.layers)
             macs = macs_per_step(m, False)
+            kinds = ["float"] + args.quant
             if 4 * m.num_params + 4 * V + 3000 > ct.AVR_FLASH:
-                print("%s H=%d: %d bytes of weights do not fit the ATmega328P: left out" % (cell, H, 4 * m.num_params), file=sys.stderr)
-                continue
-            kinds = ["float"] + (args.quant if m.vanilla else [])  # the integer export is for the one-layer tanh cell
+                print("%s H=%d: %d bytes of float weights do not fit the ATmega328P: float left out" % (cell, H, 4 * m.num_params), file=sys.stderr)
+                kinds.remove("float")
             for kind in kinds:
                 name = "%s%d%s" % (cell, H, "" if kind == "float" else "_" + kind)
                 if kind == "float":
@@ -257,7 +257,10 @@ def main() -> int:
                     qm = quantize(m, "token", kind, calibrate(m, [[k % V for k in range(500)]], "bench", True))
                     case = qt.QCase(qm, m, name, 1, vocab=VOCAB)
                     wbytes, ztype = weight_bytes(qm), "int16_t"
-                    matrices[(cell, H, kind)] = WBYTES[kind] * (len(qm.layers[0].rows.W) + len(qm.out.W))
+                    matrices[(cell, H, kind)] = WBYTES[kind] * sum(len(R.W) for R in row_sets(qm))
+                    if wbytes + 4 * V + 4000 > ct.AVR_FLASH:
+                        print("%s H=%d %s: %d bytes of weights do not fit the ATmega328P: left out" % (cell, H, kind, wbytes), file=sys.stderr)
+                        continue
                 a = avr_numbers(case, work, args.steps, ztype)
                 m4 = arm_flash(case, work, "m4f", ztype)
                 m3 = arm_flash(case, work, "m3", ztype)
@@ -276,13 +279,10 @@ def main() -> int:
     print("| cell | H | step | params | MACs/step | weights (B) | vs float | AVR flash: firmware / model (B) | AVR static RAM (B) | "
           "step RAM: state+scratch (B) | M4F / M3 flash, model (B) | AVR cycles/step | AVR cycles/MAC | AVR us/step @16 MHz | host instr/step | host instr/MAC |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    ref = {}  # type: dict
     for cell, H, kind, params, wbytes, macs, a, step_ram, m4, m3, ir in rows:
-        if kind == "float":
-            ref[(cell, H)] = wbytes
         print(
             "| %s | %d | %s | %d | %d | %d | %.3f | %d / %d | %d | %s | %d / %d | %.0f | %.1f | %.0f | %.0f | %.2f |"
-            % (cell, H, kind, params, macs, wbytes, wbytes / ref[(cell, H)], a["flash"], a["flash_model"], a["ram"],
+            % (cell, H, kind, params, macs, wbytes, wbytes / (4.0 * params), a["flash"], a["flash_model"], a["ram"],
                step_ram if step_ram else "-", m4, m3, a["cycles"], a["cycles"] / macs, a["cycles"] / 16.0, ir, ir / macs)
         )
     if matrices:
@@ -291,7 +291,7 @@ def main() -> int:
         if kind == "int8":  # issue 11: <= 30 cycles/MAC on the ATmega328P (the H = 32 row), weights <= 1/4 of float's
             print("%s H=%d int8: AVR %.1f cycles/MAC%s; weights / float's: the matrices %.3f, with the per-row constants %.3f" % (
                 cell, H, a["cycles"] / macs, " (goal <= 30: %s)" % ("met" if a["cycles"] / macs <= 30 else "NOT met") if H == 32 else "",
-                matrices[(cell, H, kind)] / ref[(cell, H)], wbytes / ref[(cell, H)]))
+                matrices[(cell, H, kind)] / (4.0 * params), wbytes / (4.0 * params)))
     if arm_rows:
         print()
         print("Integer rows on Cortex-M (arm-none-eabi-gcc -O2; QEMU executes one instruction per block and logs each: "

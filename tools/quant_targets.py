@@ -23,7 +23,7 @@ import c_targets as ct  # noqa: E402
 
 from tinyrnn.core import quant as Q  # noqa: E402
 from tinyrnn.core.model import RNN  # noqa: E402
-from tinyrnn.export.c_int import header  # noqa: E402
+from tinyrnn.export.c_int import header, row_sets  # noqa: E402
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -54,8 +54,9 @@ class QCase:
         return header(self.qm, self.model, self.name, vocab=self.vocab)
 
     def flash_estimate(self) -> int:
-        n = sum(len(L.rows.W) for L in self.qm.layers) + len(self.qm.out.W)
-        return n * (1 if self.qm.width == "int8" else 2) + 2 * len(self.inputs or []) * self.qm.X + 2500
+        n = sum(len(R.W) + 6 * R.n for R in row_sets(self.qm))
+        code = 2500 if self.qm.cell == "rnn" and len(self.qm.layers) == 1 else 3000 + 1200 * len(self.qm.layers)
+        return n * (1 if self.qm.width == "int8" else 2) + 2 * len(self.inputs or []) * self.qm.X + code
 
 
 _PRELUDE = """\
@@ -100,16 +101,17 @@ void run_NAME(void)
     int16_t z[NAME_Y_S];
     uint32_t t, hash = 0x811C9DC5UL;
     int tok = PRIME;
+    const int16_t *sv = (const int16_t *)(const void *)&s; /* every layer's h, then c: SN int16 */
     NAME_reset(&s);
     plat_write("M\\n");
     for (t = 1; t <= STEPSUL; ++t) {
         STEP
-        hash = fold(fold(hash, z, NAME_Y_S), s.h, NAME_H_S);
+        hash = fold(fold(hash, z, NAME_Y_S), sv, SN);
         put_hex((uint32_t)tok, 2, (char)(t % 16u == 0u ? '\\n' : ' '));
         if (t % EVERYUL == 0 || t == STEPSUL) {
             plat_write("\\nC ");
             put_hex(hash, 8, '\\n');
-            put_vec(s.h, NAME_H_S);
+            put_vec(sv, SN);
             put_vec(z, NAME_Y_S);
         }
     }
@@ -132,7 +134,7 @@ def render_case(c: QCase) -> str:
         step = "(void)NAME_step_token(&s, tok, z);\n        tok = NAME_argmax(z);"
     out.append(
         _RUN.replace("STEPS", str(c.steps)).replace("EVERY", str(c.every)).replace("PRIME", str(c.prime))
-        .replace("STEP", step).replace("NAME", N)
+        .replace("STEP", step).replace("SN", "(int)(sizeof s / 2)").replace("NAME", N)
     )
     return "\n".join(out)
 
@@ -151,12 +153,19 @@ def reference(c: QCase) -> "List[str]":
         else:
             qm.step(state, tok, z)
         tok = Q.argmax(z)
-        for v in z + state[-1]:
+        flat = state_ints(qm, state)
+        for v in z + flat:
             hsh = ((hsh ^ (v & 0xFFFF)) * FNV32_PRIME) & 0xFFFFFFFF
         words.append("%02x" % tok)
         if t % c.every == 0 or t == c.steps:
-            words += ["C", "%08x" % hsh] + ["%04x" % (v & 0xFFFF) for v in state[-1]] + ["%04x" % (v & 0xFFFF) for v in z]
+            words += ["C", "%08x" % hsh] + ["%04x" % (v & 0xFFFF) for v in flat] + ["%04x" % (v & 0xFFFF) for v in z]
     return words
+
+
+def state_ints(qm: "Q.QModel", state: "List[List[int]]") -> "List[int]":
+    """The state in NAME_state_t's order: h of every layer, then (lstm) c of every layer."""
+    H = qm.layers[0].H
+    return [v for s in state for v in s[:H]] + [v for s in state for v in s[H:]]
 
 
 def units(cases: "Sequence[QCase]") -> "dict[str, str]":
@@ -179,6 +188,23 @@ def split(text: str, cases: "Sequence[QCase]") -> "List[List[str]]":
     return out
 
 
-def run_cases(target: str, workdir: str, cases: "Sequence[QCase]", timeout: float = 600) -> "List[List[str]]":
-    exe = ct.build(target, workdir, cases, units=units(cases))
+def run_cases(target: str, workdir: str, cases: "Sequence[QCase]", timeout: float = 600, jobs: int = 0) -> "List[List[str]]":
+    exe = ct.build(target, workdir, cases, units=units(cases), jobs=jobs)
     return split(ct.run(target, exe, timeout=timeout), cases)
+
+
+def run_binned(target: str, workdir: str, cases: "Sequence[QCase]", timeout: float = 900) -> "List[List[str]]":
+    """run_cases, split into several firmwares on AVR (32 KB of flash); the words of each case, in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    groups = ct.bins(cases, ct.AVR_FLASH - 4000) if target == "avr" else [list(cases)]  # type: ignore[arg-type]
+
+    def go(k: int) -> "List[List[str]]":  # several firmwares: two simulators at a time, each build on one core
+        return run_cases(target, os.path.join(workdir, "fw%d" % k), groups[k], timeout=timeout, jobs=1 if len(groups) > 1 else 0)
+
+    got = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for g, words in zip(groups, pool.map(go, range(len(groups)))):
+            for c, w in zip(g, words):
+                got[c.name] = w
+    return [got[c.name] for c in cases]

@@ -23,16 +23,17 @@ Formats (``Q15``: value = int / 2**15)::
 multiplier ``m`` in [2**14, 2**15): the product stays below 2**30, and the
 clamp changes nothing (at |t| = 2**15 the result has saturated already).
 
-A model is a list of layers (one vanilla layer today; gated layers use
-``sigmoid_q11`` and ``mul_q15`` for their gates and share the rest) and an
-output row set. Tables and parameters are plain lists of ints.
+A model is a list of layers (Vanilla, or Gated: GRU and LSTM, which use
+``sigmoid_q11`` and ``mul_q15`` for their gates and share the rest; layer
+l > 0 reads layer l - 1's new h as a dense Q15 input) and an output row
+set. Tables and parameters are plain lists of ints.
 """
 
 import math
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import List, Optional, Sequence
+    from typing import List, Optional, Sequence, Union
 
 TANH_SEGMENTS = 256  # table entries over [0, 8): one per 1/32
 TANH_STEP_BITS = 7  # Q12 units per segment: 2**7 = 128 = 1/32
@@ -138,6 +139,8 @@ class Vanilla:
         self.H = H
         self.dense = dense
         self.rows = rows  # H rows over X + H inputs: [Wx' | Wh]
+        self.cell = "rnn"
+        self.S = self.A = H  # state and scratch ints
 
     def step(self, h: "List[int]", x: "Sequence[int]", token: int, pre: "List[int]") -> None:
         """h <- h' in place; ``pre`` is H ints of scratch. Token input: ``token`` >= 0, x unused."""
@@ -150,10 +153,83 @@ class Vanilla:
             h[i] = pre[i]
 
 
-class QModel:
-    """Integer layers and the output rows; the state is one list of H ints per layer."""
+def sat16(v: int) -> int:
+    """v saturated to int16."""
+    return Q15_MAX if v > Q15_MAX else -32768 if v < -32768 else v
 
-    def __init__(self, width: str, X: int, Y: int, dense: bool, layers: "List[Vanilla]", out: Rows, zshift: int, xshift: int) -> None:
+
+class Gated:
+    """One GRU or LSTM layer (PyTorch's gate order; docs/export.md, "Gated cells").
+
+    ``rows``: the gates whose input and hidden sums add before one activation,
+    over [x | h] like Vanilla's: lstm i|f|g|o (4H rows), gru r|z (2H rows);
+    requantised to Q11 for a sigmoid, Q12 for lstm's g (tanh). gru only:
+    ``nx`` (H rows over x: W_in x + b_in) and ``nh`` (H rows over h:
+    W_hn h + b_hn), each to Q12, because r multiplies the hidden part alone::
+
+        gru:  n  = tanh_q12(sat16(nx + mul_q15(r, nh)))
+              h' = sat16(mul_q15(z, h) + mul_q15(32767 - z, n))     (1 - z as (32767 - z) / 2**15)
+        lstm: c' = sat16(mul_q15(f, c) + ((mul_q15(i, g) + 2**(14 - cs)) >> (15 - cs)))   c in Q(cs)
+              h' = mul_q15(o, tanh_q12(sat16(c' * 2**(12 - cs))))   (a right shift, floor, if cs > 12)
+
+    The state of a layer is one list: h (H ints, Q15), then for lstm c (H
+    ints, Q(cs), 0 <= cs <= 14 from the calibrated max |c|; saturates beyond).
+    """
+
+    def __init__(
+        self, cell: str, X: int, H: int, dense: bool, rows: Rows, nx: "Optional[Rows]" = None, nh: "Optional[Rows]" = None, cs: int = 12
+    ) -> None:
+        self.cell = cell
+        self.X = X
+        self.H = H
+        self.dense = dense
+        self.rows = rows
+        self.nx = nx
+        self.nh = nh
+        self.cs = cs
+        self.S = (2 if cell == "lstm" else 1) * H  # state ints: h (| c)
+        self.A = 4 * H  # scratch ints: lstm i|f|g|o; gru r|z|nx|nh
+
+    def sums(self, R: Rows, x: "Sequence[int]", token: int, X: int, s: "Sequence[int]", H: int, a: "List[int]", at: int) -> None:
+        """a[at + i] = requant((x part << kx) + h part) for R's rows: columns [0, X) read x (or the
+        one-hot ``token``), [X, X + H) read s; X = 0: no input part, H = 0: no hidden part."""
+        for i in range(R.n):
+            d = 0
+            if X:
+                d = (R.dot(i, x, 0, X) if self.dense else R.column(i, token)) << R.kx[i]
+            if H:
+                d += R.dot(i, s, X, H)
+            a[at + i] = requant(d, R.b[i], R.r[i], R.m[i])
+
+    def step(self, s: "List[int]", x: "Sequence[int]", token: int, a: "List[int]") -> None:
+        """s (h, and c for lstm) <- the new state in place; ``a``: self.A ints of scratch."""
+        X, H = self.X, self.H
+        self.sums(self.rows, x, token, X, s, H, a, 0)
+        if self.cell == "lstm":
+            cs = self.cs
+            half = 1 << (14 - cs)
+            for j in range(H):
+                c = sat16(mul_q15(sigmoid_q11(a[H + j]), s[H + j]) + ((mul_q15(sigmoid_q11(a[j]), tanh_q12(a[2 * H + j])) + half) >> (15 - cs)))
+                s[H + j] = c
+                p = c >> (cs - 12) if cs >= 12 else sat16(c << (12 - cs))
+                s[j] = mul_q15(sigmoid_q11(a[3 * H + j]), tanh_q12(p))
+            return
+        nx, nh = self.nx, self.nh
+        assert nx is not None and nh is not None
+        self.sums(nx, x, token, X, s, 0, a, 2 * H)  # W_in x + b_in
+        self.sums(nh, x, token, 0, s, H, a, 3 * H)  # W_hn h + b_hn
+        for j in range(H):
+            n = tanh_q12(sat16(a[2 * H + j] + mul_q15(sigmoid_q11(a[j]), a[3 * H + j])))
+            z = sigmoid_q11(a[H + j])
+            s[j] = sat16(mul_q15(z, s[j]) + mul_q15(Q15_MAX - z, n))
+
+
+class QModel:
+    """Integer layers and the output rows; the state is one list per layer (h, and c for lstm)."""
+
+    def __init__(
+        self, width: str, X: int, Y: int, dense: bool, layers: "List[Union[Vanilla, Gated]]", out: Rows, zshift: int, xshift: int
+    ) -> None:
         self.width = width  # "int8" or "int16"
         self.X = X
         self.Y = Y
@@ -162,13 +238,16 @@ class QModel:
         self.out = out
         self.zshift = zshift  # logits: z / 2**zshift
         self.xshift = xshift  # dense input: x_q = round(x * 2**xshift)
-        self._scratch = [[0] * L.H for L in layers]
+        self.cell = layers[0].cell
+        self._scratch = [[0] * L.A for L in layers]
 
     def new_state(self) -> "List[List[int]]":
-        return [[0] * L.H for L in self.layers]
+        return [[0] * L.S for L in self.layers]
 
     def step(self, state: "List[List[int]]", x: "object", z: "List[int]") -> None:
         """One integer step: ``x`` a token id (int) or X ints (Q(xshift)); ``z`` <- Y int16 logits."""
+        if isinstance(x, int) == self.dense:
+            raise ValueError("this model takes %s" % ("%d int16 inputs, not a token" % self.X if self.dense else "token ids, not vectors"))
         if isinstance(x, int):
             if isinstance(x, bool) or x < 0 or x >= self.X:
                 raise ValueError("token %r is outside the vocabulary [0, %d)" % (x, self.X))
@@ -188,7 +267,7 @@ class QModel:
             v = h
             tok = -1
         O = self.out
-        H = len(v)
+        H = self.layers[-1].H
         for k in range(self.Y):
             z[k] = requant(O.dot(k, v, 0, H), O.b[k], O.r[k], O.m[k])
 
@@ -202,4 +281,4 @@ def argmax(z: "Sequence[int]") -> int:
     return best
 
 
-__all__ = ["TANH", "tanh_q12", "sigmoid_q11", "mul_q15", "requant", "Rows", "Vanilla", "QModel", "argmax", "ACC_LIMIT"]
+__all__ = ["TANH", "tanh_q12", "sigmoid_q11", "mul_q15", "requant", "Rows", "Vanilla", "Gated", "QModel", "sat16", "argmax", "ACC_LIMIT"]

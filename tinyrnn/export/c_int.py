@@ -14,11 +14,18 @@ docs/export.md::
     int  NAME_argmax(const int16_t *z);                              logits: z / 2^NAME_Z_SHIFT
     void NAME_output(const int16_t *z, float *y);                    softmax / sigmoid / identity (float)
     int16_t NAME_tanh_q12(int16_t p), NAME_sigmoid_q11(int16_t p), NAME_mul_q15(int16_t a, int16_t b)
+
+GRU, LSTM and stacked layers (any cell): the same API; the state holds every
+layer's h (and the LSTM's c, in Q(NAME_C_SHIFT_l)); the step is NAME_rows_ (the
+row sums of any row set through the kernels above) and a cell update per layer::
+
+    typedef struct { int16_t h[NAME_LAYERS][NAME_H_S]; int16_t c[NAME_LAYERS][NAME_H_S]; } NAME_state_t;
 """
 
 from .. import __version__
 from ..core import quant as Q
 from ..core.model import RNN
+from . import c_cells
 from .c import MAX_DIM, check_name, comment_text, eval_loss, progmem_guard, shape_defines, vocab_code_points
 from .c_runtime import _RNG_NEXT, _TOKEN_OF, _VOCAB_AT, ExportError
 
@@ -29,15 +36,29 @@ if TYPE_CHECKING:
 WBYTES = {"int8": 1, "int16": 2}
 
 
+def row_sets(qm: "Q.QModel") -> "List[Q.Rows]":
+    """Every set of integer rows of ``qm``: each layer's (gru: and its n rows), then the output rows."""
+    out = []  # type: List[Q.Rows]
+    for L in qm.layers:
+        out.append(L.rows)
+        if isinstance(L, Q.Gated) and L.nx is not None and L.nh is not None:
+            out += [L.nx, L.nh]
+    return out + [qm.out]
+
+
+def plain(qm: "Q.QModel") -> bool:
+    """The one-layer tanh model (its header keeps the original layout and step)."""
+    return len(qm.layers) == 1 and qm.cell == "rnn"
+
+
 def flash_bytes(qm: "Q.QModel", has_vocab: bool) -> int:
     """Bytes of tables: weights, per-row bias (2 B) and requant constants (3 B), the tanh table, the vocabulary."""
     return weight_bytes(qm) + 2 * len(Q.TANH) + (4 * qm.X if has_vocab else 0)
 
 
 def weight_bytes(qm: "Q.QModel") -> int:
-    """Bytes of the weights proper: the matrices plus each row's bias and requant constants (and a hidden row's kx)."""
-    L, O = qm.layers[0].rows, qm.out
-    return WBYTES[qm.width] * (len(L.W) + len(O.W)) + 5 * (L.n + O.n) + L.n
+    """Bytes of the weights proper: the matrices plus each row's bias and requant constants (and a layer row's kx)."""
+    return sum(WBYTES[qm.width] * len(R.W) + 5 * R.n for R in row_sets(qm)) + sum(L.rows.n for L in qm.layers)
 
 
 def _table(o: "List[str]", ctype: str, cname: str, values: "Sequence[int]", comment: str, per_line: int) -> None:
@@ -75,15 +96,19 @@ def header(
     if cps is not None and len(cps) != X:
         raise ExportError("vocabulary has %d entries, expected X = %d" % (len(cps), X))
     L, O = qm.layers[0].rows, qm.out
+    flat = plain(qm)
+    cell, layers = qm.cell, len(qm.layers)
     wt = "int8_t" if qm.width == "int8" else "int16_t"
     rdw = "(int8_t)pgm_read_byte(p)" if qm.width == "int8" else "(int16_t)pgm_read_word(p)"
     dense = qm.dense
     input_kind = "dense" if dense else "token"
     loss = eval_loss(metrics)
-    macs_token, macs_dense = H * H + Y * H, H * X + H * H + Y * H
+    macs_token, macs_dense = c_cells.macs_per_step(model, False), c_cells.macs_per_step(model, True)
+    lstm = cell == "lstm"
+    state_ram = 2 * H * layers * (2 if lstm else 1)
     o = []  # type: List[str]
-    o.append("/* %s -- tinyrnn %s %s export of a vanilla tanh RNN. Generated file: do not edit." % (
-        comment_text(filename or N + ".h"), __version__, qm.width))
+    o.append("/* %s -- tinyrnn %s %s export of a %s. Generated file: do not edit." % (
+        comment_text(filename or N + ".h"), __version__, qm.width, c_cells.title(model)))
     o.append(" *")
     if source is not None:
         o.append(" * source: %s" % comment_text(source))
@@ -98,13 +123,19 @@ def header(
             int(calibration.get("steps", 0)), comment_text(str(calibration.get("source", "?")))))
     o.append(" *")
     o.append(" * Integer only in the step (bit-exact with tinyrnn.core.quant, `tinyrnn sample/eval --quant %s`):" % qm.width)
-    o.append(" *   h (Q15) = tanh_q12(requant(b + W [x|h]))     z (Q%d) = requant(by + Wy h)" % qm.zshift)
+    if flat:
+        o.append(" *   h (Q15) = tanh_q12(requant(b + W [x|h]))     z (Q%d) = requant(by + Wy h)" % qm.zshift)
+    else:
+        o += [" *   " + line for line in _FORMULAS[cell]] + [" *   layer l > 0 reads layer l-1's new h (Q15); z (Q%d) = requant(by + Wy h_top)" % qm.zshift]
+        if lstm:
+            o.append(" *   c of layer l in Q(%s_C_SHIFT_l) = %s (from the calibrated max |c|; saturates beyond)" % (
+                N, ", ".join("Q%d" % Lq.cs for Lq in qm.layers if isinstance(Lq, Q.Gated))))
     o.append(" *   weights %s, one scale per row; int32 sums proven below 2^30; tanh: 257-entry table," % qm.width)
     o.append(" *   linear interpolation. Logits: z / 2^%s_Z_SHIFT.%s" % (
         N, "  Dense input: x_q = round(x * 2^%s_X_SHIFT), int16." % N if dense else ""))
     o.append(" *")
     o.append(" * API (all static; no malloc, no VLA, no global mutable state; include in one .c file):")
-    o.append(" *   void %s_reset(%s_state_t *s);                               h = 0" % (N, N))
+    o.append(" *   void %s_reset(%s_state_t *s);                               %s = 0" % (N, N, "h and c" if lstm else "h"))
     o.append(" *   void %s_step(%s_state_t *s, const int16_t *x, int16_t *z);  x: %s_X_S int16, z: %s_Y_S logits" % (N, N, N, N))
     o.append(" *   int  %s_step_token(%s_state_t *s, int token, int16_t *z);  one-hot input; returns 0," % (N, N))
     o.append(" *        or -1 if token is outside [0, %s_X_S): then s is unchanged and z is all 0" % N)
@@ -131,6 +162,13 @@ def header(
     o.append('#error "the integer step needs >> of a negative number to be an arithmetic shift (gcc, clang, avr-gcc)"')
     o.append("#endif")
     o += shape_defines("NAME", X, H, Y, model.head, input_kind)
+    if not flat:
+        o.append('#define NAME_CELL "%s"' % cell)
+        o.append("#define NAME_CELL_ID %d /* 0 rnn, 1 gru, 2 lstm */" % c_cells.CELL_ID[cell])
+        o.append("#define NAME_LAYERS %d" % layers)
+        for l, Lq in enumerate(qm.layers):
+            if isinstance(Lq, Q.Gated) and lstm:
+                o.append("#define NAME_C_SHIFT_%d %d /* layer %d: c = int / 2^%d */" % (l, Lq.cs, l, Lq.cs))
     o.append('#define NAME_QUANT "%s"' % qm.width)
     o.append("#define NAME_QUANT_%s 1" % qm.width.upper())
     o.append('#define NAME_TINYRNN_VERSION "%s"' % comment_text(__version__))
@@ -142,8 +180,8 @@ def header(
     o.append("#define NAME_PARAMS %dL" % model.num_params)
     o.append("#define NAME_FLASH_BYTES %dL /* weights, per-row constants, tanh table%s */" % (
         flash_bytes(qm, cps is not None), ", vocabulary" if cps is not None else ""))
-    o.append("#define NAME_STATE_RAM_BYTES %d /* sizeof(NAME_state_t) */" % (2 * H))
-    o.append("#define NAME_SCRATCH_BYTES %d /* stack scratch during a step */" % (2 * H))
+    o.append("#define NAME_STATE_RAM_BYTES %d /* sizeof(NAME_state_t) */" % state_ram)
+    o.append("#define NAME_SCRATCH_BYTES %d /* stack scratch during a step */" % (2 * H * (1 if cell == "rnn" else 4)))
     o.append("#define NAME_MACS_PER_STEP_TOKEN %dL" % macs_token)
     o.append("#define NAME_MACS_PER_STEP_DENSE %dL" % macs_dense)
     o.append("#define NAME_MACS_PER_STEP %dL" % (macs_dense if dense else macs_token))
@@ -175,14 +213,21 @@ def header(
     o.append("#endif")
     o.append("")
     o.append("typedef %s NAME_w_t;" % wt)
-    o.append("typedef struct { int16_t h[NAME_H_S]; } NAME_state_t; /* Q15 */")
-    o.append("")
+    if not flat:
+        o.append("typedef struct { int16_t h[NAME_LAYERS][NAME_H_S];%s } NAME_state_t; /* h: Q15%s */" % (
+            " int16_t c[NAME_LAYERS][NAME_H_S];" if lstm else "", "; c: Q(NAME_C_SHIFT_l)" if lstm else ""))
+        o.append("")
+        _layer_tables(o, qm, X, H)
+    else:
+        o.append("typedef struct { int16_t h[NAME_H_S]; } NAME_state_t; /* Q15 */")
+        o.append("")
     K = X + H
-    _table(o, "NAME_w_t", "NAME_W", L.W, "hidden rows: %d x %d (H x (X + H)): [Wxh | Whh], %s, row-major" % (H, K, qm.width), 16)
-    _table(o, "int16_t", "NAME_b", L.b, "hidden biases (units of 2^r of the row's sum)", 12)
-    _table(o, "uint8_t", "NAME_kx", L.kx, "hidden rows: the input part's weights are in units of 2^kx of the row's", 16)
-    _table(o, "uint8_t", "NAME_r", L.r, "hidden rows: requant shift r", 16)
-    _table(o, "int16_t", "NAME_m", L.m, "hidden rows: requant multiplier m (to Q12)", 12)
+    if flat:
+        _table(o, "NAME_w_t", "NAME_W", L.W, "hidden rows: %d x %d (H x (X + H)): [Wxh | Whh], %s, row-major" % (H, K, qm.width), 16)
+        _table(o, "int16_t", "NAME_b", L.b, "hidden biases (units of 2^r of the row's sum)", 12)
+        _table(o, "uint8_t", "NAME_kx", L.kx, "hidden rows: the input part's weights are in units of 2^kx of the row's", 16)
+        _table(o, "uint8_t", "NAME_r", L.r, "hidden rows: requant shift r", 16)
+        _table(o, "int16_t", "NAME_m", L.m, "hidden rows: requant multiplier m (to Q12)", 12)
     _table(o, "NAME_w_t", "NAME_Wy", O.W, "output rows: %d x %d (Y x H), %s, row-major" % (Y, H, qm.width), 16)
     _table(o, "int16_t", "NAME_by", O.b, "output biases (units of 2^r of the row's sum)", 12)
     _table(o, "uint8_t", "NAME_ry", O.r, "output rows: requant shift r", 16)
@@ -194,7 +239,10 @@ def header(
     o.append("")
     o.append(_KERNELS.replace("TANH_ASM\n", _asm(_AVR_TANH, False, 4)).replace("REQUANT_ASM\n", _asm(_AVR_REQUANT, False, 4)))
     o.append(_DOT[qm.width].replace("ASM_LOOP\n", _ASM).replace("ASM_LOOP16\n", _ASM16))
-    o.append(_STEP)
+    if flat:
+        o.append(_STEP)
+    else:
+        o.append(_gated_step(qm, X, H))
     o.append(_OUTPUT[model.head])
     if cps is not None:
         o += [_VOCAB_AT, _TOKEN_OF]
@@ -569,3 +617,193 @@ NAME_API_ int NAME_sample(const int16_t *z, float temperature, uint64_t *rng)
     return NAME_Y_S - 1;
 }
 """
+
+
+# ----------------------------------------------------------------- gated cells and stacked layers
+# (the one-layer tanh model keeps _STEP above; these use the same kernels, signatures unchanged)
+_FORMULAS = {
+    "rnn": ["h (Q15) = tanh_q12(requant(b + W [x|h]))"],
+    "gru": [
+        "r, z (Q15) = sigmoid_q11(requant(b + W [x|h]))   nx, nh (Q12) = requant(b_in + W_in x), requant(b_hn + W_hn h)",
+        "n = tanh_q12(sat16(nx + mul_q15(r, nh)))      h' = sat16(mul_q15(z, h) + mul_q15(32767 - z, n))",
+    ],
+    "lstm": [
+        "i, f, o (Q15) = sigmoid_q11(requant(b + W [x|h]))   g (Q15) = tanh_q12(requant(b + W [x|h]))",
+        "c' = sat16(mul_q15(f, c) + ((mul_q15(i, g) + 2^(14-cs)) >> (15-cs)))   h' = mul_q15(o, tanh_q12(c' in Q12))",
+    ],
+}
+_BLOCKS = {"rnn": "tanh", "gru": "r | z", "lstm": "i | f | g | o"}
+
+
+def _rows_tables(o: "List[str]", R: "Q.Rows", tag: str, what: str, out: str, kx: bool, width: str) -> None:
+    _table(o, "NAME_w_t", "NAME_W" + tag, R.W, "%s: %d x %d, %s, row-major" % (what, R.n, R.k, width), 16)
+    _table(o, "int16_t", "NAME_b" + tag, R.b, "%s: biases (units of 2^r of the row's sum)" % what, 12)
+    if kx:
+        _table(o, "uint8_t", "NAME_kx" + tag, R.kx, "%s: the input part's weights are in units of 2^kx of the row's" % what, 16)
+    elif any(R.kx):
+        raise ExportError("%s: rows without an input part scale have kx != 0" % what)
+    _table(o, "uint8_t", "NAME_r" + tag, R.r, "%s: requant shift r" % what, 16)
+    _table(o, "int16_t", "NAME_m" + tag, R.m, "%s: requant multiplier m (to %s)" % (what, out), 12)
+
+
+def _layer_tables(o: "List[str]", qm: "Q.QModel", X: int, H: int) -> None:
+    """Each layer's tables: rows over [x_l | h] (NAME_W<l> ...; gru also NAME_Wnx<l>, NAME_Wnh<l>)."""
+    cell = qm.cell
+    for l, L in enumerate(qm.layers):
+        xl = "X" if l == 0 else "h of layer %d" % (l - 1)
+        outs = {"rnn": "Q12", "gru": "Q11", "lstm": "Q11; g: Q12"}[cell]
+        _rows_tables(o, L.rows, str(l), "layer %d, gates %s over [%s | h]" % (l, _BLOCKS[cell], xl), outs, True, qm.width)
+        if isinstance(L, Q.Gated) and L.nx is not None and L.nh is not None:
+            _rows_tables(o, L.nx, "nx%d" % l, "layer %d, n: W_in %s + b_in" % (l, xl), "Q12", False, qm.width)
+            _rows_tables(o, L.nh, "nh%d" % l, "layer %d, n: W_hn h + b_hn" % l, "Q12", False, qm.width)
+
+
+def _gated_step(qm: "Q.QModel", X: int, H: int) -> str:
+    cell = qm.cell
+    out = [_GATED_COMMON, _CELL_UPDATE[cell]]
+    for l, L in enumerate(qm.layers):
+        body = _LAYER_ROWS
+        if cell == "gru":
+            body += _GRU_N_ROWS + "    NAME_gru_(s->h[@LL], a);\n"
+        elif cell == "lstm":
+            body += "    NAME_lstm_(s->h[@LL], s->c[@LL], a, NAME_C_SHIFT_@LL);\n"
+        else:
+            body += "    for (j = 0; j < NAME_H_S; ++j) s->h[@LL][j] = NAME_tanh_q12(a[j]);\n"
+        fn = _LAYER.replace("@BODY", body).replace("@LL", str(l)).replace("@AN", "NAME_H_S" if cell == "rnn" else "4 * NAME_H_S")
+        fn = fn.replace("@DECL", "    int j;\n" if cell == "rnn" else "").replace("@ROWS", "%d * NAME_H_S" % {"rnn": 1, "gru": 2, "lstm": 4}[cell])
+        fn = fn.replace("@XL", "NAME_X_S" if l == 0 else "NAME_H_S")
+        out.append(fn.replace("@INPUT", "x (NULL: the one-hot `token`)" if l == 0 else "layer %d's new h" % (l - 1)))
+    calls = "".join("    NAME_layer%d_(s, s->h[%d], 0);\n" % (l, l - 1) for l in range(1, len(qm.layers)))
+    out.append(_GATED_ENTRY.replace("UPPER\n", calls).replace("RESETC", "        s->c[l][i] = 0;\n" if cell == "lstm" else ""))
+    return "".join(out)
+
+
+# NAME_sum_ is the tanh cell's own (the first function of _STEP), shared as it is
+_GATED_COMMON = _STEP[: _STEP.index("NAME_API_ void NAME_reset(")] + """\
+NAME_INNER_ int16_t NAME_sat16_(int32_t v)
+{
+    return (int16_t)(v > INT32_C(32767) ? INT32_C(32767) : v < -INT32_C(32768) ? -INT32_C(32768) : v);
+}
+
+/* NAME_dot_ as its own function on AVR: the assembly's register needs stay away from
+   NAME_rows_'s many pointers (inlined there, avr-gcc runs out of registers). */
+#if defined(NAME_USE_PROGMEM) && defined(__GNUC__)
+static __attribute__((noinline, unused)) int32_t NAME_dotc_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
+#else
+NAME_INNER_ int32_t NAME_dotc_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
+#endif
+{
+    return NAME_dot_(w, v, n, sv);
+}
+
+/* out[i] = requant(((W_i,x . x) << kx_i) + W_i,h . h, b_i, r_i, m_i) for n rows of nx + nh
+   weights: nx = 0 no input part, nh = 0 no hidden part; x NULL: the one-hot column `token`;
+   kx NULL: no input scale (every row's kx is 0). Every sum is below 2^30 (checked at export). */
+NAME_API_ void NAME_rows_(const NAME_w_t *w, const int16_t *b, const uint8_t *kx, const uint8_t *r, const int16_t *m, int n,
+                          const int16_t *x, int token, int nx, const int16_t *h, int nh, int16_t *out)
+{
+    int32_t sx = 0, sh = 0;
+    int i;
+    if (x && nx) sx = NAME_sum_(x, nx);
+    if (nh) sh = NAME_sum_(h, nh);
+    for (i = 0; i < n; ++i, w += nx + nh) {
+        int32_t d = 0;
+        if (nx) {
+            if (x) d = NAME_dotc_(w, x, nx, sx);
+            else d = NAME_column_(NAME_RDW_(w + token));
+            if (kx) d = (int32_t)((uint32_t)d << NAME_RD8_(kx + i));
+        }
+        if (nh) d += NAME_dotc_(w + nx, h, nh, sh);
+        out[i] = NAME_requant_(d, NAME_RD16_(b + i), NAME_RD8_(r + i), NAME_RD16_(m + i));
+    }
+}
+"""
+
+_CELL_UPDATE = {
+    "rnn": "",
+    "gru": """
+/* GRU: h (in place) from a = r | z (Q11) | nx | nh (Q12): n = tanh(nx + r nh), h' = z h + (1 - z) n
+   with 1 - z as (32767 - z) / 2^15. */
+NAME_INNER_ void NAME_gru_(int16_t *h, const int16_t *a)
+{
+    int j;
+    for (j = 0; j < NAME_H_S; ++j) {
+        int16_t n = NAME_tanh_q12(NAME_sat16_((int32_t)a[2 * NAME_H_S + j] + NAME_mul_q15(NAME_sigmoid_q11(a[j]), a[3 * NAME_H_S + j])));
+        int16_t z = NAME_sigmoid_q11(a[NAME_H_S + j]);
+        h[j] = NAME_sat16_((int32_t)NAME_mul_q15(z, h[j]) + NAME_mul_q15((int16_t)(32767 - z), n));
+    }
+}
+""",
+    "lstm": """
+/* LSTM: h, c (in place) from a = i | f | o (Q11) and g (Q12), c in Q(cs), 0 <= cs <= 14:
+   c' = f c + i g (i g rounded to Q(cs)), h' = o tanh(c'). */
+NAME_INNER_ void NAME_lstm_(int16_t *h, int16_t *c, const int16_t *a, uint8_t cs)
+{
+    int j;
+    for (j = 0; j < NAME_H_S; ++j) {
+        int16_t ig = NAME_mul_q15(NAME_sigmoid_q11(a[j]), NAME_tanh_q12(a[2 * NAME_H_S + j]));
+        int16_t cn = NAME_sat16_((int32_t)NAME_mul_q15(NAME_sigmoid_q11(a[NAME_H_S + j]), c[j])
+                                 + (((int32_t)ig + (INT32_C(1) << (14u - cs))) >> (15u - cs)));
+        int16_t p;
+        c[j] = cn;
+        if (cs >= 12u) p = (int16_t)(cn >> (cs - 12u));
+        else p = NAME_sat16_((int32_t)((uint32_t)(int32_t)cn << (12u - cs)));
+        h[j] = NAME_mul_q15(NAME_sigmoid_q11(a[3 * NAME_H_S + j]), NAME_tanh_q12(p));
+    }
+}
+""",
+}
+
+_LAYER = """
+/* Layer @LL: the new h (and c) of s from @INPUT and the layer's h. */
+NAME_API_ void NAME_layer@LL_(NAME_state_t *s, const int16_t *x, int token)
+{
+    int16_t a[@AN];
+@DECL@BODY}
+"""
+_LAYER_ROWS = "    NAME_rows_(NAME_W@LL, NAME_b@LL, NAME_kx@LL, NAME_r@LL, NAME_m@LL, @ROWS, x, token, @XL, s->h[@LL], NAME_H_S, a);\n"
+_GRU_N_ROWS = (
+    "    NAME_rows_(NAME_Wnx@LL, NAME_bnx@LL, 0, NAME_rnx@LL, NAME_mnx@LL, NAME_H_S, x, token, @XL, s->h[@LL], 0, a + 2 * NAME_H_S);\n"
+    "    NAME_rows_(NAME_Wnh@LL, NAME_bnh@LL, 0, NAME_rnh@LL, NAME_mnh@LL, NAME_H_S, 0, -1, 0, s->h[@LL], NAME_H_S, a + 3 * NAME_H_S);\n"
+)
+
+_GATED_ENTRY = """
+NAME_API_ void NAME_reset(NAME_state_t *s)
+{
+    int l, i;
+    for (l = 0; l < NAME_LAYERS; ++l)
+        for (i = 0; i < NAME_H_S; ++i) {
+            s->h[l][i] = 0;
+RESETC        }
+}
+
+/* z = requant(by + Wy h_top): NAME_Y_S int16 logits, z / 2^NAME_Z_SHIFT. */
+NAME_API_ void NAME_logits_(const NAME_state_t *s, int16_t *z)
+{
+    NAME_rows_(NAME_Wy, NAME_by, 0, NAME_ry, NAME_my, NAME_Y_S, 0, -1, 0, s->h[NAME_LAYERS - 1], NAME_H_S, z);
+}
+
+/* One step with a dense input x (NAME_X_S int16: round(x * 2^NAME_X_SHIFT)). */
+NAME_API_ void NAME_step(NAME_state_t *s, const int16_t *x, int16_t *z)
+{
+    NAME_layer0_(s, x, 0);
+UPPER
+    NAME_logits_(s, z);
+}
+
+/* One step with a one-hot input. Returns 0; for a token outside [0, NAME_X_S)
+   returns -1, leaves *s unchanged and sets z to 0. */
+NAME_API_ int NAME_step_token(NAME_state_t *s, int token, int16_t *z)
+{
+    int k;
+    if (token < 0 || token >= NAME_X_S) {
+        for (k = 0; k < NAME_Y_S; ++k) z[k] = 0;
+        return -1;
+    }
+    NAME_layer0_(s, 0, token);
+UPPER
+    NAME_logits_(s, z);
+    return 0;
+}
+
+""" + _STEP[_STEP.index("/* Index of the largest logit") :]  # NAME_argmax: the tanh cell's

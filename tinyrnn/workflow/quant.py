@@ -61,7 +61,7 @@ def quantize_rows(
     The first ``gather`` columns are a one-hot input: one of them per step.
     The first ``split`` columns (the input part) get their own scale,
     ``2**kx`` times the rest's, so large input weights do not coarsen the
-    recurrent ones.
+    recurrent ones -- unless the sum's bound needs it (see ``boost``).
     """
     qmax, P = WIDTHS[width]
     n, width_k = len(rows), len(rows[0]) if rows else 0
@@ -72,22 +72,31 @@ def quantize_rows(
         big = max([abs(v) for v in row[split:]] + [0.0])
         if big == 0.0:
             big = mx
-        s = big / qmax if big > 0.0 else 2.0 ** -20
-        k = 0
-        while mx > big * 2.0 ** k and k < 15:
-            k += 1
-        sx = s * 2.0 ** k
-        wq = [max(-qmax, min(qmax, _round(v / sx))) for v in row[:split]] + [max(-qmax, min(qmax, _round(v / s))) for v in row[split:]]
-        unit = s * 2.0 ** (P - 15)  # real value of one unit of d
-        ri, mi = requant_params(unit * 2.0 ** out_bits, "%s row %d" % (what, i))
-        # the bias in units of 2**r of d, plus half a unit for the floor of d >> r
-        bi = _round(bias[i] / (unit * 2.0 ** ri) + (0.5 if ri else 0.0))
-        if not -32768 <= bi <= Q.Q15_MAX:
-            raise QuantError("%s row %d: bias %g is too large for its row's weights (%d does not fit an int16)" % (what, i, bias[i], bi))
-        terms = [-((-abs(w) * vmax[j]) >> P) << (k if j < split else 0) for j, w in enumerate(wq)]  # ceil(|w| v / 2**P), scaled
-        bound = max(terms[:gather] + [0]) + sum(terms[gather:])
-        if bound >= Q.ACC_LIMIT:
-            raise QuantError("%s row %d: the sum could reach %d, beyond 2**30 (too many inputs)" % (what, i, bound))
+        k0 = 0
+        while mx > big * 2.0 ** k0 and k0 < 15:
+            k0 += 1
+        # boost: a row whose input part is 2**k0 times larger than its recurrent part may overflow the
+        # 2**30 bound in units of the recurrent weights' step; then the row's step doubles (recurrent
+        # weights coarser), at most k0 times (one scale for the whole row) before it is refused
+        for boost in range(k0 + 1):
+            s = big * 2.0 ** boost / qmax if big > 0.0 else 2.0 ** -20
+            k = 0
+            while mx > big * 2.0 ** (boost + k) and k < 15:
+                k += 1
+            sx = s * 2.0 ** k
+            wq = [max(-qmax, min(qmax, _round(v / sx))) for v in row[:split]] + [max(-qmax, min(qmax, _round(v / s))) for v in row[split:]]
+            unit = s * 2.0 ** (P - 15)  # real value of one unit of d
+            ri, mi = requant_params(unit * 2.0 ** out_bits, "%s row %d" % (what, i))
+            # the bias in units of 2**r of d, plus half a unit for the floor of d >> r
+            bi = _round(bias[i] / (unit * 2.0 ** ri) + (0.5 if ri else 0.0))
+            if not -32768 <= bi <= Q.Q15_MAX:
+                raise QuantError("%s row %d: bias %g is too large for its row's weights (%d does not fit an int16)" % (what, i, bias[i], bi))
+            terms = [-((-abs(w) * vmax[j]) >> P) << (k if j < split else 0) for j, w in enumerate(wq)]  # ceil(|w| v / 2**P), scaled
+            bound = max(terms[:gather] + [0]) + sum(terms[gather:])
+            if bound < Q.ACC_LIMIT:
+                break
+            if boost == k0:
+                raise QuantError("%s row %d: the sum could reach %d, beyond 2**30 (too many inputs)" % (what, i, bound))
         W += wq
         b.append(bi)
         r.append(ri)
@@ -104,15 +113,8 @@ def shift_for(absmax: float, cap: int) -> int:
     return s
 
 
-def check_vanilla(model: RNN) -> None:
-    """QuantError unless ``model`` is the one-layer tanh cell (the only one with an integer path yet)."""
-    if not model.vanilla:
-        raise QuantError("integer export is for one-layer tanh models; this model is %s x %d layers" % (model.cell, model.layers))
-
-
 def quantize(model: RNN, input_kind: str, width: str, calibration: "Dict[str, Any]") -> "Q.QModel":
-    """The integer model of ``model`` (one vanilla layer) for ``width`` 'int8' or 'int16'."""
-    check_vanilla(model)
+    """The integer model of ``model`` (any cell and depth) for ``width`` 'int8' or 'int16'."""
     if width not in WIDTHS:
         raise QuantError("--quant must be int8 or int16, got %r" % (width,))
     X, H, Y, L, P = model.X, model.H, model.Y, model.layout, model.params
@@ -129,13 +131,7 @@ def quantize(model: RNN, input_kind: str, width: str, calibration: "Dict[str, An
     if not isinstance(zmax, (int, float)) or isinstance(zmax, bool) or not math.isfinite(zmax):
         raise QuantError("the calibration has no z_absmax")
     zshift = shift_for(float(zmax), 14)
-    xs_scale = 2.0 ** (15 - xshift)  # weight on an x_q unit, in Q15 units
-    rows = []
-    for i in range(H):
-        wx = P[L.Wxh + i * X : L.Wxh + (i + 1) * X]
-        rows.append([v * xs_scale for v in wx] + P[L.Whh + i * H : L.Whh + (i + 1) * H])
-    vmax = [32768] * X + [Q.Q15_MAX] * H
-    hidden = quantize_rows(rows, P[L.bh : L.bh + H], vmax, width, 12, "hidden layer", 0 if dense else X, X)
+    layers = [quantize_layer(model, l, dense, xshift, width, calibration) for l in range(model.layers)]
     why = [P[L.Why + k * H : L.Why + (k + 1) * H] for k in range(Y)]
     while True:  # a coarser logit format if the weights are too large for this one
         try:
@@ -145,7 +141,67 @@ def quantize(model: RNN, input_kind: str, width: str, calibration: "Dict[str, An
             if zshift == 0:
                 raise
             zshift -= 1
-    return Q.QModel(width, X, Y, dense, [Q.Vanilla(X, H, dense, hidden)], out, zshift, xshift)
+    return Q.QModel(width, X, Y, dense, layers, out, zshift, xshift)
+
+
+def merge_rows(parts: "Sequence[Q.Rows]") -> "Q.Rows":
+    """Row sets over the same inputs, one after the other (gate blocks with different output formats)."""
+    R = Q.Rows(0, parts[0].k, parts[0].P, [], [], [], [], [])
+    for p in parts:
+        R.n += p.n
+        R.W += p.W
+        R.b += p.b
+        R.r += p.r
+        R.m += p.m
+        R.kx += p.kx
+    return R
+
+
+def quantize_layer(model: RNN, l: int, dense: bool, xshift: int, width: str, calibration: "Dict[str, Any]") -> "Any":
+    """Layer l as Q.Vanilla or Q.Gated: its rows over [x_l | h] with x_l the input (l = 0) or layer l-1's h."""
+    H, P, cell = model.H, model.params, model.cell
+    wx, wh, bx, bh, Xl = model.layout.layer[l]
+    gather = Xl if l == 0 and not dense else 0
+    scale = 2.0 ** (15 - xshift) if l == 0 else 1.0  # weight on an input unit, in Q15 units
+    vx = [32768 if l == 0 else Q.Q15_MAX] * Xl
+    what = "layer %d" % l if model.layers > 1 else "hidden layer"
+
+    def wrow(i: int) -> "List[float]":
+        return [v * scale for v in P[wx + i * Xl : wx + (i + 1) * Xl]]
+
+    def hrow(i: int) -> "List[float]":
+        return P[wh + i * H : wh + (i + 1) * H]
+
+    def bias(i: int) -> float:
+        return P[bh + i] + (P[bx + i] if bx >= 0 else 0.0)
+
+    def block(g: int, out_bits: int) -> "Q.Rows":
+        rows = [wrow(i) + hrow(i) for i in range(g * H, (g + 1) * H)]
+        return quantize_rows(rows, [bias(i) for i in range(g * H, (g + 1) * H)], vx + [Q.Q15_MAX] * H, width, out_bits,
+                             what if cell == "rnn" else "%s %s" % (what, GATE_NAMES[cell][g]), gather, Xl)
+
+    if cell == "rnn":
+        return Q.Vanilla(Xl, H, dense or l > 0, block(0, 12))
+    if cell == "lstm":
+        cmax = layer_calibration(calibration, l, "c_absmax")
+        cs = shift_for(cmax, 14) if cmax > 0 else 14
+        return Q.Gated(cell, Xl, H, dense or l > 0, merge_rows([block(0, 11), block(1, 11), block(2, 12), block(3, 11)]), cs=cs)
+    n = range(2 * H, 3 * H)
+    nx = quantize_rows([wrow(i) for i in n], [P[bx + i] for i in n], vx, width, 12, what + " n (input part)", gather)
+    nh = quantize_rows([hrow(i) for i in n], [P[bh + i] for i in n], [Q.Q15_MAX] * H, width, 12, what + " n (hidden part)")
+    return Q.Gated(cell, Xl, H, dense or l > 0, merge_rows([block(0, 11), block(1, 11)]), nx, nh)
+
+
+GATE_NAMES = {"rnn": ("tanh",), "gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o")}
+
+
+def layer_calibration(calibration: "Dict[str, Any]", l: int, key: str) -> float:
+    """calibration['layers'][l][key] (a finite number >= 0), or QuantError saying how to get it."""
+    layers = calibration.get("layers")
+    v = layers[l].get(key) if isinstance(layers, list) and l < len(layers) and isinstance(layers[l], dict) else None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+        raise QuantError("the calibration has no %s for layer %d (a calibration from before gated cells?): run tinyrnn calibrate CKPT FILE" % (key, l))
+    return float(v)
 
 
 # ----------------------------------------------------------------- calibration
@@ -154,20 +210,27 @@ def calibrate(model: RNN, sequences: "Sequence[Sequence[Any]]", source: str, car
 
     ``carry``: the state runs on from one sequence to the next (text), else
     every sequence starts from h = 0. At most MAX_CALIBRATION_STEPS steps.
+    Gated or stacked models also get ``layers``: per layer the largest
+    |pre-activation| of each gate block (``gate_absmax``; gru also the input
+    and hidden parts of n, ``nx_absmax`` and ``nh_absmax``) and, for lstm,
+    the largest |c| (``c_absmax``: it sets c's fixed-point format).
     """
-    check_vanilla(model)
     h = model.new_state()
     z = [0.0] * model.Y
     xmax = zmax = 0.0
     dense = False
     steps = 0
+    ranges = None if model.vanilla else _Ranges(model)
     for seq in sequences:
         if not carry:
             h = model.new_state()
         for x in seq:
             if steps >= MAX_CALIBRATION_STEPS:
                 break
+            before = list(h) if ranges is not None else h
             model.step(h, x, z)
+            if ranges is not None:
+                ranges.see(before, h, x)
             if not isinstance(x, int):
                 dense = True
                 xmax = max(xmax, max([abs(float(v)) for v in x]))
@@ -175,7 +238,59 @@ def calibrate(model: RNN, sequences: "Sequence[Sequence[Any]]", source: str, car
             steps += 1
     if steps == 0:
         raise QuantError("%s: no steps to calibrate on" % source)
-    return {"x_absmax": xmax if dense else None, "z_absmax": zmax, "steps": steps, "source": source}
+    out = {"x_absmax": xmax if dense else None, "z_absmax": zmax, "steps": steps, "source": source}  # type: Dict[str, Any]
+    if ranges is not None:
+        out["layers"] = ranges.layers
+    return out
+
+
+class _Ranges:
+    """The pre-activation ranges of a gated or stacked float model, from its state before and after a step."""
+
+    def __init__(self, model: RNN) -> None:
+        self.m = model
+        H, G, P = model.H, model.layout.gates, model.params
+        self.rows = []  # type: List[Tuple[List[List[float]], List[List[float]], List[float], List[float]]]
+        for wx, wh, bx, bh, Xl in model.layout.layer:
+            self.rows.append((
+                [P[wx + i * Xl : wx + (i + 1) * Xl] for i in range(G * H)],
+                [P[wh + i * H : wh + (i + 1) * H] for i in range(G * H)],
+                P[bx : bx + G * H] if bx >= 0 else [0.0] * (G * H),
+                P[bh : bh + G * H],
+            ))
+        self.layers = [{"gate_absmax": [0.0] * G} for _ in range(model.layers)]  # type: List[Dict[str, Any]]
+        for d in self.layers:
+            if model.cell == "lstm":
+                d["c_absmax"] = 0.0
+            if model.cell == "gru":
+                d["nx_absmax"] = d["nh_absmax"] = 0.0
+
+    def see(self, before: "Sequence[float]", after: "Sequence[float]", x: "Any") -> None:
+        import operator
+
+        m, H, L = self.m, self.m.H, self.m.layers
+        G = m.layout.gates
+        for l, (Wx, Wh, bx, bh) in enumerate(self.rows):
+            h = before[l * H : (l + 1) * H]
+            v = x if l == 0 else after[(l - 1) * H : l * H]
+            ax = [(Wx[i][x] if isinstance(v, int) else sum(map(operator.mul, Wx[i], v))) + bx[i] for i in range(G * H)]
+            ah = [sum(map(operator.mul, Wh[i], h)) + bh[i] for i in range(G * H)]
+            d = self.layers[l]
+            g = d["gate_absmax"]
+            for k in range(G):
+                if m.cell == "gru" and k == 2:  # n = tanh(ax_n + r * ah_n)
+                    pre = [ax[i] + _sigmoid(ax[i - 2 * H] + ah[i - 2 * H]) * ah[i] for i in range(2 * H, 3 * H)]
+                    d["nx_absmax"] = max([d["nx_absmax"]] + [abs(ax[i]) for i in range(2 * H, 3 * H)])
+                    d["nh_absmax"] = max([d["nh_absmax"]] + [abs(ah[i]) for i in range(2 * H, 3 * H)])
+                else:
+                    pre = [ax[i] + ah[i] for i in range(k * H, (k + 1) * H)]
+                g[k] = max([g[k]] + [abs(p) for p in pre])
+            if m.cell == "lstm":
+                d["c_absmax"] = max([d["c_absmax"]] + [abs(c) for c in after[(L + l) * H : (L + l + 1) * H]])
+
+
+def _sigmoid(v: float) -> float:
+    return 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))
 
 
 def check_calibration(d: "Any", where: str) -> "Dict[str, Any]":
@@ -188,6 +303,15 @@ def check_calibration(d: "Any", where: str) -> "Dict[str, Any]":
     v = d.get("x_absmax")
     if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0):
         raise QuantError("%s.x_absmax must be a finite number >= 0 or null, got %r" % (where, v))
+    layers = d.get("layers")
+    if layers is not None:
+        if not isinstance(layers, list) or not all(isinstance(e, dict) for e in layers):
+            raise QuantError("%s.layers must be a list of objects" % where)
+        for l, e in enumerate(layers):
+            for key, v in e.items():
+                for u in v if isinstance(v, list) else [v]:
+                    if isinstance(u, bool) or not isinstance(u, (int, float)) or not math.isfinite(u) or u < 0:
+                        raise QuantError("%s.layers[%d].%s must be finite numbers >= 0, got %r" % (where, l, key, v))
     return d
 
 
