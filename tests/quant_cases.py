@@ -34,6 +34,16 @@ def waves(rng: Rng, n: int, T: int = 24):
     return out
 
 
+def fit(m, data, opt, iters: int) -> None:
+    """``iters`` many-to-one steps over ``data`` in turn, elementwise clip 5."""
+    for k in range(iters):
+        xs, c = data[k % len(data)]
+        m.forward(xs, [c], last_only=True)
+        m.backward()
+        clip_elementwise(m.grads, 5.0)
+        opt.step(m.params, m.grads)
+
+
 def classifier(iters: int = 400):
     """(model, train sequences): a dense softmax classifier (X = 2, H = 12, Y = 3) trained many-to-one."""
     if "cls" not in _cache:
@@ -41,13 +51,7 @@ def classifier(iters: int = 400):
         data = waves(rng, 90)
         m = RNN(2, 12, 3, 24, "softmax")
         init_params(m, 11, "xavier")
-        opt = Adagrad(m.num_params, 0.05)
-        for k in range(iters):
-            xs, c = data[k % len(data)]
-            m.forward(xs, [c], last_only=True)
-            m.backward()
-            clip_elementwise(m.grads, 5.0)
-            opt.step(m.params, m.grads)
+        fit(m, data, Adagrad(m.num_params, 0.05), iters)
         _cache["cls"] = (m, data)
     return _cache["cls"]
 

@@ -16,7 +16,7 @@ import export_cases as ec  # noqa: E402  (puts tools/ on sys.path)
 import gated_cases as gc  # noqa: E402
 import quant_cases as qc  # noqa: E402
 
-from tinyrnn import RNN, Adam, Rng, clip_elementwise, init_params  # noqa: E402
+from tinyrnn import RNN, Adam, Rng, init_params  # noqa: E402
 from tinyrnn.workflow import quant  # noqa: E402
 
 CLASSIFIERS = (("gru", 2), ("lstm", 1), ("rnn", 2))
@@ -43,13 +43,7 @@ def classifiers(iters: int = 300) -> "list[tuple]":
         for cell, layers in CLASSIFIERS:
             m = RNN(2, 8, 3, 24, "softmax", cell=cell, layers=layers)
             init_params(m, 11, "xavier")
-            opt = Adam(m.num_params, 0.02)
-            for k in range(iters):
-                xs, c = data[k % len(data)]
-                m.forward(xs, [c], last_only=True)
-                m.backward()
-                clip_elementwise(m.grads, 5.0)
-                opt.step(m.params, m.grads)
+            qc.fit(m, data, Adam(m.num_params, 0.02), iters)
             out.append((m, data, quant.calibrate(m, [xs for xs, _ in data], "waves", False)))
         _cache["cls"] = out
     return _cache["cls"]
