@@ -291,10 +291,11 @@ NAME_API_ int16_t NAME_sigmoid_q11(int16_t p)
     return (int16_t)((INT32_C(32768) + NAME_tanh_q12(p)) >> 1);
 }
 
-/* a * b of two Q15 values (|a|, |b| <= 32767), rounded: (a b + 2^14) >> 15. */
+/* a * b of two Q15 values (|a|, |b| <= 32767), rounded: (a b + 2^14) >> 15, which is bits 15-30
+   of y = a b + 2^14 (|y| < 2^30): (y << 1) >> 16, byte moves on AVR rather than a 15-step loop. */
 NAME_API_ int16_t NAME_mul_q15(int16_t a, int16_t b)
 {
-    return (int16_t)(((int32_t)a * b + INT32_C(16384)) >> 15);
+    return (int16_t)(uint16_t)(((uint32_t)((int32_t)a * b + INT32_C(16384)) << 1) >> 16);
 }
 
 /* A row's sum d in the next format: t = (d >> r) + b clamped to int16 (where the
