@@ -240,7 +240,8 @@ def header(
         o.append("#define NAME_HAS_VOCAB 1")
         _table(o, "uint32_t", "NAME_vocab", cps, "vocabulary: token id -> Unicode code point", 8)
     o.append("")
-    o.append(_KERNELS.replace("TANH_ASM\n", _asm(_AVR_TANH, False, 4)).replace("REQUANT_ASM\n", _asm(_AVR_REQUANT, False, 4)))
+    o.append(_KERNELS.replace("TANH_ASM\n", _asm(_AVR_TANH, False, 4)).replace("REQUANT_ASM\n", _asm(_AVR_REQUANT, False, 4))
+             .replace("MULQ15_ASM\n", _asm(_AVR_MULQ15, False, 4)))
     o.append(_DOT[qm.width].replace("ASM_LOOP\n", _ASM).replace("ASM_LOOP16\n", _ASM16))
     if flat:
         o.append(_STEP)
@@ -288,18 +289,33 @@ NAME_API_ int16_t NAME_tanh_q12(int16_t p)
 }
 #endif
 
-/* sigmoid of a Q11 value as Q15 in [0, 32767]: (1 + tanh(x/2)) / 2, and x/2 in Q12 is p. */
-NAME_API_ int16_t NAME_sigmoid_q11(int16_t p)
+/* sigmoid of a Q11 value as Q15 in [0, 32767]: (1 + tanh(x/2)) / 2, and x/2 in Q12 is p (inline: no call). */
+NAME_INNER_ int16_t NAME_sigmoid_q11(int16_t p)
 {
     return (int16_t)((uint16_t)((uint16_t)NAME_tanh_q12(p) + 32768u) >> 1); /* 32768 + t in [1, 65535]: 16 bits */
 }
 
 /* a * b of two Q15 values (|a|, |b| <= 32767), rounded: (a b + 2^14) >> 15, which is bits 15-30
    of y = a b + 2^14 (|y| < 2^30): (y << 1) >> 16, byte moves on AVR rather than a 15-step loop. */
-NAME_API_ int16_t NAME_mul_q15(int16_t a, int16_t b)
+#if defined(NAME_AVR_MUL_)
+/* ATmega: inline, about 25 cycles: bytes 1-3 of a b from four MULs (the signed partial products
+   sign-extended by SBC of their carry), + 2^14 (SUBI/SBCI of -0x40), then << 1: the top two bytes. */
+NAME_INNER_ int16_t NAME_mul_q15(int16_t a, int16_t b)
+{
+    int16_t y;
+    uint8_t y1, z;
+MULQ15_ASM
+        : [y] "=&d"(y), [y1] "=&d"(y1), [z] "=&r"(z)
+        : [a] "a"(a), [b] "a"(b)
+        : "r0");
+    return y;
+}
+#else
+NAME_INNER_ int16_t NAME_mul_q15(int16_t a, int16_t b)
 {
     return (int16_t)(uint16_t)(((uint32_t)((int32_t)a * b + INT32_C(16384)) << 1) >> 16);
 }
+#endif
 
 /* A row's sum d in the next format: t = (d >> r) + b clamped to int16 (where the
    result has saturated already), then (t m + 2^13) >> 14 with 2^14 <= m < 2^15
@@ -349,6 +365,13 @@ _AVR_TANH = [
     "lsl %A[a]", "rol %B[a]", "rol %[x]", "lsl %A[a]", "adc %B[a], __zero_reg__", "adc %[x], __zero_reg__",
     "add %A[t], %B[a]", "adc %B[t], %[x]",
     "sbrs %B[p], 7", "rjmp 2f", "neg %B[t]", "neg %A[t]", "sbc %B[t], __zero_reg__", "2:",
+]
+# NAME_mul_q15 on the ATmega (see its comment): [y : y1] = bytes 3, 2, 1 of a b + 2^14
+_AVR_MULQ15 = [
+    "clr %[z]", "mul %A[a], %A[b]", "mov %[y1], r1", "muls %B[a], %B[b]", "movw %A[y], r0",
+    "mulsu %B[a], %A[b]", "sbc %B[y], %[z]", "add %[y1], r0", "adc %A[y], r1", "adc %B[y], %[z]",
+    "mulsu %B[b], %A[a]", "sbc %B[y], %[z]", "add %[y1], r0", "adc %A[y], r1", "adc %B[y], %[z]", "clr __zero_reg__",
+    "subi %[y1], 0xC0", "sbci %A[y], 0xFF", "sbci %B[y], 0xFF", "lsl %[y1]", "rol %A[y]", "rol %B[y]",
 ]
 # NAME_requant_ on the ATmega (see its comment)
 _AVR_SHIFT = ["asr %D[d]", "ror %C[d]", "ror %B[d]", "ror %A[d]"]  # d >>= 1
@@ -737,7 +760,7 @@ _ROWQ_AVR = {
     "int8": """ATmega: one function, one
    assembly block (_AVR_ROWQ): the row sum of _AVR_DOTC and the requant of _AVR_REQUANT. */
 #if defined(NAME_USE_PROGMEM) && defined(NAME_AVR_MUL_)
-static __attribute__((noinline, unused)) int16_t NAME_rowq_(const NAME_w_t *w, const int16_t *h, int n, int32_t d0, const uint8_t *q)
+static __attribute__((noinline, unused)) int16_t NAME_rowq_(int32_t d0, int n, const NAME_w_t *w, const int16_t *h, const uint8_t *q)
 {
     uint8_t wj, vb, k80;
 ASM_ROWQ
@@ -774,8 +797,8 @@ NAME_INNER_ int32_t NAME_dotc_(const NAME_w_t *w, const int16_t *v, int n, int32
 #endif
 
 /* One row's end: requant(d0 + NAME_dot_(w, h, n), b, r, m) with the row's record q (b, m: int16
-   little-endian, r). ROWQ_AVR#else
-NAME_INNER_ int16_t NAME_rowq_(const NAME_w_t *w, const int16_t *h, int n, int32_t d0, const uint8_t *q)
+   little-endian, r); the argument order puts d0 and n in call-clobbered registers on AVR. ROWQ_AVR#else
+NAME_INNER_ int16_t NAME_rowq_(int32_t d0, int n, const NAME_w_t *w, const int16_t *h, const uint8_t *q)
 {
     int16_t b = (int16_t)(uint16_t)(NAME_RD8_(q) | (uint16_t)(NAME_RD8_(q + 1) << 8));
     int16_t m = (int16_t)(uint16_t)(NAME_RD8_(q + 2) | (uint16_t)(NAME_RD8_(q + 3) << 8));
@@ -800,7 +823,7 @@ NAME_API_ void NAME_rows_(const NAME_w_t *w, const uint8_t *q, const uint8_t *kx
             else d = NAME_column_(NAME_RDW_(wh - nx + token));
             if (kx) d = (int32_t)((uint32_t)d << NAME_RD8_(kx++));
         }
-        *out = NAME_rowq_(wh, h, nh, d, q);
+        *out = NAME_rowq_(d, nh, wh, h, q);
     }
 }
 """
