@@ -727,8 +727,9 @@ _AVR_DOTC = (
 _DOTC_AVR = {
     "int8": """\
    ATmega: its own function (inlined into NAME_rows_, the assembly's registers crowd the row loop's),
-   one assembly block (_AVR_DOTC) in the call-clobbered registers: 20 cycles a term, about 30 a call. */
-#if defined(NAME_USE_PROGMEM) && defined(NAME_AVR_MUL_)
+   one assembly block (_AVR_DOTC) in the call-clobbered registers: 20 cycles a term, about 30 a call
+   (at -O0 avr-gcc finds no registers for its operands: then NAME_dot_ as below). */
+#if defined(NAME_USE_PROGMEM) && defined(NAME_AVR_MUL_) && defined(__OPTIMIZE__)
 static __attribute__((noinline, unused)) int32_t NAME_dotc_(const NAME_w_t *w, const int16_t *v, int n, int32_t d0)
 {
     uint8_t wj, vb, k80;
@@ -759,8 +760,8 @@ _AVR_ROWQ = (
 )
 _ROWQ_AVR = {
     "int8": """ATmega: one function, one
-   assembly block (_AVR_ROWQ): the row sum of _AVR_DOTC and the requant of _AVR_REQUANT. */
-#if defined(NAME_USE_PROGMEM) && defined(NAME_AVR_MUL_)
+   assembly block (_AVR_ROWQ): the row sum of _AVR_DOTC and the requant of _AVR_REQUANT (not at -O0). */
+#if defined(NAME_USE_PROGMEM) && defined(NAME_AVR_MUL_) && defined(__OPTIMIZE__)
 static __attribute__((noinline, unused)) int16_t NAME_rowq_(int32_t d0, int n, const NAME_w_t *w, const int16_t *h, const uint8_t *q)
 {
     uint8_t wj, vb, k80;
