@@ -22,6 +22,8 @@ row sums of any row set through the kernels above) and a cell update per layer::
     typedef struct { int16_t h[NAME_LAYERS][NAME_H_S]; int16_t c[NAME_LAYERS][NAME_H_S]; } NAME_state_t;
 """
 
+import re
+
 from .. import __version__
 from ..core import quant as Q
 from ..core.model import RNN
@@ -772,15 +774,12 @@ ASM_ROWQ
     return (int16_t)(uint16_t)((uint32_t)d0 >> 16);
 }
 """,
-    "int16": "*/\n#if 0\n",
+    "int16": "*/\n#if 0 /* int16: the C below on every target */\n",
 }
-
 
 
 def _regs(lines: "List[str]", regs: "Dict[str, str]", label_shift: int = 0) -> "List[str]":
     """Assembly lines with named operands (%A[acc], %[wj] ...) bound to fixed registers, local labels shifted."""
-    import re
-
     out = []
     for ins in lines:
         for k, v in regs.items():
