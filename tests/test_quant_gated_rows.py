@@ -15,15 +15,12 @@ after a dense input part) and at the C on the other targets:
   exactly Gated.sums in tinyrnn.core.quant.
 
 Each width's outputs are folded into a 32-bit FNV-1a hash on the target and
-compared with the same hash of Python's values. And the gated headers (GRU
-and LSTM, two layers: token rows and dense rows) compile at every
-optimisation level of avr-gcc, -O0 to -Os, int8 and int16, with the strict
-warnings.
+compared with the same hash of Python's values. (That the gated headers
+compile at every avr-gcc optimisation level: tests/test_quant_row_kernels.py.)
 """
 
 import os
 import random
-import subprocess
 import sys
 
 import pytest
@@ -173,38 +170,3 @@ def test_gated_rows_exact(target, tmp_path):
     words = ct.run(target, exe, timeout=300).split()
     assert words == ["A", str(_fnv(_want("int8"))), "B", str(_fnv(_want("int16"))), "E"]
 
-
-STEP_ONLY = """\
-#include "NAME.h"
-NAME_state_t s;
-int16_t z[NAME_Y_S];
-int16_t x[NAME_X_S];
-int step_only(int token);
-int step_only(int token)
-{
-    NAME_reset(&s);
-    if (token < 0) NAME_step(&s, x, z);
-    else (void)NAME_step_token(&s, token, z);
-    return NAME_argmax(z);
-}
-"""
-
-
-@pytest.mark.parametrize("opt", ["-O0", "-O1", "-O2", "-O3", "-Os"])
-def test_avr_gated_header_compiles_at_every_optimisation_level(opt, tmp_path):
-    cc, cflags, _ = ct.flags("avr", opt)
-    require_program(cc)
-    for cell in ("gru", "lstm"):
-        for input_kind in ("token", "dense"):
-            m = RNN(5, 8, 5, 1, "softmax", cell=cell, layers=2)
-            init_params(m, 2, "xavier")
-            seqs = [[k % 5 for k in range(50)]] if input_kind == "token" else [[[0.1 * k - 0.3 * j for j in range(5)] for k in range(20)]]
-            cal = calibrate(m, seqs, "o", input_kind == "token")
-            for width in ("int8", "int16"):
-                name = "g%s%s%s" % (cell[0], input_kind[0], width)
-                qm = quantize(m, input_kind, width, cal)
-                (tmp_path / (name + ".h")).write_text(qt.QCase(qm, m, name, 1).header())
-                (tmp_path / (name + ".c")).write_text(STEP_ONLY.replace("NAME", name))
-                r = subprocess.run([cc] + cflags + ["-D%s_USE_PROGMEM" % name, "-c", name + ".c", "-o", name + ".o"],
-                                   cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
-                assert r.returncode == 0, "%s %s: %s" % (name, opt, r.stdout[-2000:])
