@@ -695,7 +695,8 @@ def _gated_step(qm: "Q.QModel", X: int, H: int) -> str:
     cell = qm.cell
     common = _GATED_COMMON.replace("DOTC_AVR", _DOTC_AVR[qm.width].replace("ASM_DOTC\n", _asm(_AVR_DOTC, True, 4)))
     common = common.replace("ROWQ_AVR", _ROWQ_AVR[qm.width].replace("ASM_ROWQ\n", _asm(_AVR_ROWQ, True, 4)))
-    common = common.replace("TROWS_AVR\n", _TROWS_AVR.replace("ASM_TROWS\n", _asm(_AVR_TROWS, True, 4)) if qm.width == "int8" else "")
+    common = common.replace("TROWS_AVR\n", _TROWS_AVR.replace("ASM_TROWS\n", _asm(_avr_trows(qm.width), True, 4))
+                            .replace("@NHMAX", "1020" if qm.width == "int8" else "510"))
     out = [common, _CELL_UPDATE[cell]]
     for l, L in enumerate(qm.layers):
         body = _LAYER_ROWS
@@ -790,8 +791,8 @@ def _regs(lines: "List[str]", regs: "Dict[str, str]", label_shift: int = 0) -> "
     return out
 
 
-# NAME_trows_ on the ATmega, int8: all of NAME_rows_ for a one-hot column (or no input part) and a hidden
-# part of nh <= 1020 weights, one naked function in fixed registers (avr-gcc's argument registers: w r24,
+# NAME_trows_ on the ATmega: all of NAME_rows_ for a one-hot column (or no input part) and a hidden
+# part of nh <= 1020 weights (int16: 510), one naked function in fixed registers (avr-gcc's argument registers: w r24,
 # q r22, kx r20, n r18, token r16, nx r14, h r12, nh r10, out r8). Per row: acc = (w[token] << 15) << kx
 # (or 0), less nh (2^15 + 2^24), plus the terms of _AVR_TERM (n & 3 singles, then quads), then the
 # record and _AVR_REQUANT; Z ends at the next row. w r2, q r4, kx r6, rows left r16, token Y (r28);
@@ -800,32 +801,53 @@ _TROWS_DOT = {"%A[acc]": "r22", "%B[acc]": "r23", "%C[acc]": "r24", "%D[acc]": "
 _TROWS_REQ = {"%A[d]": "r22", "%B[d]": "r23", "%C[d]": "r24", "%D[d]": "r25", "%A[b]": "r20", "%B[b]": "r21",
               "%A[m]": "r26", "%B[m]": "r27", "%[r]": "r19", "%[x]": "r18", "%[y]": "r30"}
 _SAVED = ["r%d" % k for k in range(2, 18)] + ["r28", "r29"]
-_AVR_TROWS = (
-    ["push %s" % r for r in _SAVED]
-    + ["movw r28, r16", "movw r16, r18", "movw r2, r24", "movw r4, r22", "movw r6, r20",
-       "cp r16, __zero_reg__", "cpc r17, __zero_reg__", "brne 1f", "rjmp 8f",
-       "1:", "clr r22", "clr r23", "movw r24, r22", "cp r14, __zero_reg__", "cpc r15, __zero_reg__", "breq 3f",
-       "movw r30, r2", "add r30, r28", "adc r31, r29", "lpm r24, Z", "asr r24", "ror r23", "mov r25, r24", "lsl r25", "sbc r25, r25",
-       "cp r6, __zero_reg__", "cpc r7, __zero_reg__", "breq 3f", "movw r30, r6", "lpm r19, Z+", "movw r6, r30", "tst r19", "breq 3f",
-       "2:", "lsl r22", "rol r23", "rol r24", "rol r25", "dec r19", "brne 2b",
-       "3:", "mov r19, r10", "mov r21, r11", "clr r18", "lsr r21", "ror r19", "ror r18", "add r21, r10",
-       "sub r23, r18", "sbc r24, r19", "sbc r25, r21",
-       "movw r30, r2", "add r30, r14", "adc r31, r15", "movw r26, r12", "ldi r21, 0x80",
-       "sbrs r10, 0", "rjmp 4f"] + _regs(_AVR_TERM, _TROWS_DOT) + ["4:", "sbrs r10, 1", "rjmp 5f"] + _regs(_AVR_TERM * 2, _TROWS_DOT)
-    + ["5:", "mov r20, r10", "mov r0, r11", "lsr r0", "ror r20", "lsr r0", "ror r20", "tst r20", "breq 7f",
-       "6:"] + _regs(_AVR_TERM * 4, _TROWS_DOT) + ["dec r20", "brne 6b",
-       "7:", "clr __zero_reg__", "movw r2, r30",
-       "movw r30, r4", "lpm r20, Z+", "lpm r21, Z+", "lpm r26, Z+", "lpm r27, Z+", "lpm r19, Z+", "movw r4, r30"]
-    + _regs(_AVR_REQUANT, _TROWS_REQ, 10)
-    + ["movw r30, r8", "st Z+, r24", "st Z+, r25", "movw r8, r30",
-       "subi r16, 1", "sbci r17, 0", "breq 8f", "rjmp 1b",
-       "8:"] + ["pop %s" % r for r in reversed(_SAVED)] + ["ret"]
-)
+def _avr_trows(width: str) -> "List[str]":
+    """NAME_trows_'s assembly (see above). int16: token and nx in bytes (doubled at entry), the column
+    w << 7, the terms of _AVR_TERM16 (wj r18:r19, vb r20, k80 r21; n & 1 single, then pairs counted in
+    r28, token's low byte, saved on the stack over the row sum), each adding (w v >> 8) + 3 2^15 + 2^25."""
+    if width == "int8":
+        col = ["lpm r24, Z", "asr r24", "ror r23"]  # w << 15: [sign : w >> 1 : w << 7 : 0]
+        offset = ["mov r19, r10", "mov r21, r11", "clr r18", "lsr r21", "ror r19", "ror r18", "add r21, r10"]
+        terms = (["sbrs r10, 0", "rjmp 4f"] + _regs(_AVR_TERM, _TROWS_DOT) + ["4:", "sbrs r10, 1", "rjmp 5f"] + _regs(_AVR_TERM * 2, _TROWS_DOT)
+                 + ["5:", "mov r20, r10", "mov r0, r11", "lsr r0", "ror r20", "lsr r0", "ror r20", "tst r20", "breq 7f",
+                    "6:"] + _regs(_AVR_TERM * 4, _TROWS_DOT) + ["dec r20", "brne 6b", "7:"])
+        entry = []  # type: List[str]
+    else:
+        dot16 = dict(_TROWS_DOT, **{"%A[wj]": "r18", "%B[wj]": "r19", "%[vb]": "r20"})
+        col = ["lpm r23, Z+", "lpm r24, Z", "asr r24", "ror r23", "ror r22"]  # w << 7: [sign : w >> 1 : w << 7]
+        # n (3 2^15 + 2^25) = n << 15, + n << 16, + n_lo << 25
+        offset = ["mov r19, r10", "mov r21, r11", "clr r18", "lsr r21", "ror r19", "ror r18", "add r19, r10", "adc r21, r11",
+                  "mov r20, r10", "lsl r20", "add r21, r20"]
+        terms = (["push r28", "sbrs r10, 0", "rjmp 4f"] + _regs(_AVR_TERM16, dot16)
+                 + ["4:", "mov r28, r10", "mov r0, r11", "lsr r0", "ror r28", "tst r28", "breq 7f",
+                    "6:"] + _regs(_AVR_TERM16 * 2, dot16) + ["dec r28", "brne 6b", "7:", "pop r28"])
+        entry = ["lsl r28", "rol r29", "lsl r14", "rol r15"]
+    return (
+        ["push %s" % r for r in _SAVED]
+        + ["movw r28, r16", "movw r16, r18", "movw r2, r24", "movw r4, r22", "movw r6, r20"] + entry
+        + ["cp r16, __zero_reg__", "cpc r17, __zero_reg__", "brne 1f", "rjmp 8f",
+           "1:", "clr r22", "clr r23", "movw r24, r22", "cp r14, __zero_reg__", "cpc r15, __zero_reg__", "breq 3f",
+           "movw r30, r2", "add r30, r28", "adc r31, r29"] + col + ["mov r25, r24", "lsl r25", "sbc r25, r25",
+           "cp r6, __zero_reg__", "cpc r7, __zero_reg__", "breq 3f", "movw r30, r6", "lpm r19, Z+", "movw r6, r30", "tst r19", "breq 3f",
+           "2:", "lsl r22", "rol r23", "rol r24", "rol r25", "dec r19", "brne 2b",
+           "3:"] + offset + ["sub r23, r18", "sbc r24, r19", "sbc r25, r21",
+           "movw r30, r2", "add r30, r14", "adc r31, r15", "movw r26, r12", "ldi r21, 0x80"]
+        + terms
+        + ["clr __zero_reg__", "movw r2, r30",
+           "movw r30, r4", "lpm r20, Z+", "lpm r21, Z+", "lpm r26, Z+", "lpm r27, Z+", "lpm r19, Z+", "movw r4, r30"]
+        + _regs(_AVR_REQUANT, _TROWS_REQ, 10)
+        + ["movw r30, r8", "st Z+, r24", "st Z+, r25", "movw r8, r30",
+           "subi r16, 1", "sbci r17, 0", "breq 8f", "rjmp 1b",
+           "8:"] + ["pop %s" % r for r in reversed(_SAVED)] + ["ret"]
+    )
+
+
 _TROWS_AVR = """\
-/* NAME_rows_ without a dense input (a one-hot column or no input part) and nh <= 1020, ATmega int8:
-   one naked function in assembly (_AVR_TROWS): no call, no C loop a row. */
+/* NAME_rows_ without a dense input (a one-hot column or no input part) and nh <= NAME_TROWS_NH_ on the
+   ATmega: one naked function in assembly (_avr_trows in tinyrnn/export/c_int.py): no call, no C loop a row. */
 #if defined(NAME_USE_PROGMEM) && defined(NAME_AVR_MUL_)
 #define NAME_TROWS_ 1
+#define NAME_TROWS_NH_ @NHMAX /* the pair / quad count is one byte */
 static __attribute__((naked, noinline, unused)) void NAME_trows_(
     const NAME_w_t *w __attribute__((unused)), const uint8_t *q __attribute__((unused)), const uint8_t *kx __attribute__((unused)),
     int n __attribute__((unused)), int token __attribute__((unused)), int nx __attribute__((unused)),
@@ -882,7 +904,7 @@ NAME_API_ void NAME_rows_(const NAME_w_t *w, const uint8_t *q, const uint8_t *kx
     const NAME_w_t *wh = w + nx; /* the row's hidden part */
     int stride = nx + nh;
 #if defined(NAME_TROWS_)
-    if ((!x || !nx) && nh <= 1020) {
+    if ((!x || !nx) && nh <= NAME_TROWS_NH_) {
         if (n > 0) NAME_trows_(w, q, kx, n, token, nx, h, nh, out);
         return;
     }
