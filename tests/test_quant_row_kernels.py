@@ -20,7 +20,8 @@ compared with the same hash of Python's values.
 
 And the AVR header (its inline assembly needs free registers where it is
 inlined) compiles at every optimisation level, -O0 to -Os, int8 and int16,
-token and dense input, with the strict warnings.
+token and dense input, tanh cell and 2-layer GRU and LSTM, with the strict
+warnings.
 """
 
 import os
@@ -192,16 +193,17 @@ int step_only(int token)
 def test_avr_header_compiles_at_every_optimisation_level(opt, tmp_path):
     cc, cflags, _ = ct.flags("avr", opt)
     require_program(cc)
-    for input_kind in ("token", "dense"):
-        m = RNN(5, 8, 5, 1, "softmax")
-        init_params(m, 2, "xavier")
-        seqs = [[k % 5 for k in range(50)]] if input_kind == "token" else [[[0.1 * k - 0.3 * j for j in range(5)] for k in range(20)]]
-        cal = calibrate(m, seqs, "o", input_kind == "token")
-        for width in ("int8", "int16"):
-            name = "o%s%s" % (input_kind[0], width)
-            qm = quantize(m, input_kind, width, cal)
-            (tmp_path / (name + ".h")).write_text(qt.QCase(qm, m, name, 1).header())
-            (tmp_path / (name + ".c")).write_text(STEP_ONLY.replace("NAME", name))
-            r = subprocess.run([cc] + cflags + ["-D%s_USE_PROGMEM" % name, "-c", name + ".c", "-o", name + ".o"],
-                               cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
-            assert r.returncode == 0, "%s %s: %s" % (name, opt, r.stdout[-2000:])
+    for cell in ("rnn", "gru", "lstm"):  # the gated cells with 2 layers: token rows and dense rows in one header
+        for input_kind in ("token", "dense"):
+            m = RNN(5, 8, 5, 1, "softmax") if cell == "rnn" else RNN(5, 8, 5, 1, "softmax", cell=cell, layers=2)
+            init_params(m, 2, "xavier")
+            seqs = [[k % 5 for k in range(50)]] if input_kind == "token" else [[[0.1 * k - 0.3 * j for j in range(5)] for k in range(20)]]
+            cal = calibrate(m, seqs, "o", input_kind == "token")
+            for width in ("int8", "int16"):
+                name = "o%s%s%s" % (cell[0], input_kind[0], width)
+                qm = quantize(m, input_kind, width, cal)
+                (tmp_path / (name + ".h")).write_text(qt.QCase(qm, m, name, 1).header())
+                (tmp_path / (name + ".c")).write_text(STEP_ONLY.replace("NAME", name))
+                r = subprocess.run([cc] + cflags + ["-D%s_USE_PROGMEM" % name, "-c", name + ".c", "-o", name + ".o"],
+                                   cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+                assert r.returncode == 0, "%s %s: %s" % (name, opt, r.stdout[-2000:])

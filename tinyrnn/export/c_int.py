@@ -22,6 +22,8 @@ row sums of any row set through the kernels above) and a cell update per layer::
     typedef struct { int16_t h[NAME_LAYERS][NAME_H_S]; int16_t c[NAME_LAYERS][NAME_H_S]; } NAME_state_t;
 """
 
+import re
+
 from .. import __version__
 from ..core import quant as Q
 from ..core.model import RNN
@@ -228,16 +230,20 @@ def header(
         _table(o, "uint8_t", "NAME_kx", L.kx, "hidden rows: the input part's weights are in units of 2^kx of the row's", 16)
         _table(o, "uint8_t", "NAME_r", L.r, "hidden rows: requant shift r", 16)
         _table(o, "int16_t", "NAME_m", L.m, "hidden rows: requant multiplier m (to Q12)", 12)
-    _table(o, "NAME_w_t", "NAME_Wy", O.W, "output rows: %d x %d (Y x H), %s, row-major" % (Y, H, qm.width), 16)
-    _table(o, "int16_t", "NAME_by", O.b, "output biases (units of 2^r of the row's sum)", 12)
-    _table(o, "uint8_t", "NAME_ry", O.r, "output rows: requant shift r", 16)
-    _table(o, "int16_t", "NAME_my", O.m, "output rows: requant multiplier m (to Q%d)" % qm.zshift, 12)
+    if flat:
+        _table(o, "NAME_w_t", "NAME_Wy", O.W, "output rows: %d x %d (Y x H), %s, row-major" % (Y, H, qm.width), 16)
+        _table(o, "int16_t", "NAME_by", O.b, "output biases (units of 2^r of the row's sum)", 12)
+        _table(o, "uint8_t", "NAME_ry", O.r, "output rows: requant shift r", 16)
+        _table(o, "int16_t", "NAME_my", O.m, "output rows: requant multiplier m (to Q%d)" % qm.zshift, 12)
+    else:
+        _rows_tables(o, O, "y", "output rows", "Q%d" % qm.zshift, False, qm.width)
     _table(o, "int16_t", "NAME_tanh_", Q.TANH, "round(32768 tanh(k/32)), k = 0..256, capped at 32767", 12)
     if cps is not None:
         o.append("#define NAME_HAS_VOCAB 1")
         _table(o, "uint32_t", "NAME_vocab", cps, "vocabulary: token id -> Unicode code point", 8)
     o.append("")
-    o.append(_KERNELS.replace("TANH_ASM\n", _asm(_AVR_TANH, False, 4)).replace("REQUANT_ASM\n", _asm(_AVR_REQUANT, False, 4)))
+    o.append(_KERNELS.replace("TANH_ASM\n", _asm(_AVR_TANH, False, 4)).replace("REQUANT_ASM\n", _asm(_AVR_REQUANT, False, 4))
+             .replace("MULQ15_ASM\n", _asm(_AVR_MULQ15, False, 4)))
     o.append(_DOT[qm.width].replace("ASM_LOOP\n", _ASM).replace("ASM_LOOP16\n", _ASM16))
     if flat:
         o.append(_STEP)
@@ -285,17 +291,33 @@ NAME_API_ int16_t NAME_tanh_q12(int16_t p)
 }
 #endif
 
-/* sigmoid of a Q11 value as Q15 in [0, 32767]: (1 + tanh(x/2)) / 2, and x/2 in Q12 is p. */
-NAME_API_ int16_t NAME_sigmoid_q11(int16_t p)
+/* sigmoid of a Q11 value as Q15 in [0, 32767]: (1 + tanh(x/2)) / 2, and x/2 in Q12 is p (inline: no call). */
+NAME_INNER_ int16_t NAME_sigmoid_q11(int16_t p)
 {
-    return (int16_t)((INT32_C(32768) + NAME_tanh_q12(p)) >> 1);
+    return (int16_t)((uint16_t)((uint16_t)NAME_tanh_q12(p) + 32768u) >> 1); /* 32768 + t in [1, 65535]: 16 bits */
 }
 
-/* a * b of two Q15 values (|a|, |b| <= 32767), rounded: (a b + 2^14) >> 15. */
-NAME_API_ int16_t NAME_mul_q15(int16_t a, int16_t b)
+/* a * b of two Q15 values (|a|, |b| <= 32767), rounded: (a b + 2^14) >> 15, which is bits 15-30
+   of y = a b + 2^14 (|y| < 2^30): (y << 1) >> 16, byte moves on AVR rather than a 15-step loop. */
+#if defined(NAME_AVR_MUL_)
+/* ATmega: inline, about 25 cycles: bytes 1-3 of a b from four MULs (the signed partial products
+   sign-extended by SBC of their carry), + 2^14 (SUBI/SBCI of -0x40), then << 1: the top two bytes. */
+NAME_INNER_ int16_t NAME_mul_q15(int16_t a, int16_t b)
 {
-    return (int16_t)(((int32_t)a * b + INT32_C(16384)) >> 15);
+    int16_t y;
+    uint8_t y1, z;
+MULQ15_ASM
+        : [y] "=&d"(y), [y1] "=&d"(y1), [z] "=&r"(z)
+        : [a] "a"(a), [b] "a"(b)
+        : "r0");
+    return y;
 }
+#else
+NAME_INNER_ int16_t NAME_mul_q15(int16_t a, int16_t b)
+{
+    return (int16_t)(uint16_t)(((uint32_t)((int32_t)a * b + INT32_C(16384)) << 1) >> 16);
+}
+#endif
 
 /* A row's sum d in the next format: t = (d >> r) + b clamped to int16 (where the
    result has saturated already), then (t m + 2^13) >> 14 with 2^14 <= m < 2^15
@@ -345,6 +367,13 @@ _AVR_TANH = [
     "lsl %A[a]", "rol %B[a]", "rol %[x]", "lsl %A[a]", "adc %B[a], __zero_reg__", "adc %[x], __zero_reg__",
     "add %A[t], %B[a]", "adc %B[t], %[x]",
     "sbrs %B[p], 7", "rjmp 2f", "neg %B[t]", "neg %A[t]", "sbc %B[t], __zero_reg__", "2:",
+]
+# NAME_mul_q15 on the ATmega (see its comment): [y : y1] = bytes 3, 2, 1 of a b + 2^14
+_AVR_MULQ15 = [
+    "clr %[z]", "mul %A[a], %A[b]", "mov %[y1], r1", "muls %B[a], %B[b]", "movw %A[y], r0",
+    "mulsu %B[a], %A[b]", "sbc %B[y], %[z]", "add %[y1], r0", "adc %A[y], r1", "adc %B[y], %[z]",
+    "mulsu %B[b], %A[a]", "sbc %B[y], %[z]", "add %[y1], r0", "adc %A[y], r1", "adc %B[y], %[z]", "clr __zero_reg__",
+    "subi %[y1], 0xC0", "sbci %A[y], 0xFF", "sbci %B[y], 0xFF", "lsl %[y1]", "rol %A[y]", "rol %B[y]",
 ]
 # NAME_requant_ on the ATmega (see its comment)
 _AVR_SHIFT = ["asr %D[d]", "ror %C[d]", "ror %B[d]", "ror %A[d]"]  # d >>= 1
@@ -636,14 +665,18 @@ _BLOCKS = {"rnn": "tanh", "gru": "r | z", "lstm": "i | f | g | o"}
 
 
 def _rows_tables(o: "List[str]", R: "Q.Rows", tag: str, what: str, out: str, kx: bool, width: str) -> None:
+    """NAME_W<tag> (the weights), NAME_kx<tag> (if kx) and NAME_q<tag>: each row's constants in one
+    5-byte record, read in one go: bias b (int16, little-endian), multiplier m (int16), shift r."""
     _table(o, "NAME_w_t", "NAME_W" + tag, R.W, "%s: %d x %d, %s, row-major" % (what, R.n, R.k, width), 16)
-    _table(o, "int16_t", "NAME_b" + tag, R.b, "%s: biases (units of 2^r of the row's sum)" % what, 12)
     if kx:
         _table(o, "uint8_t", "NAME_kx" + tag, R.kx, "%s: the input part's weights are in units of 2^kx of the row's" % what, 16)
     elif any(R.kx):
         raise ExportError("%s: rows without an input part scale have kx != 0" % what)
-    _table(o, "uint8_t", "NAME_r" + tag, R.r, "%s: requant shift r" % what, 16)
-    _table(o, "int16_t", "NAME_m" + tag, R.m, "%s: requant multiplier m (to %s)" % (what, out), 12)
+    rec = []  # type: List[int]
+    for b, m, r in zip(R.b, R.m, R.r):
+        rec += [b & 255, (b >> 8) & 255, m & 255, m >> 8, r]
+    _table(o, "uint8_t", "NAME_q" + tag, rec, "%s, per row: b (units of 2^r of the row's sum), m (to %s): int16 "
+           "little-endian; r: requant shift" % (what, out), 15)
 
 
 def _layer_tables(o: "List[str]", qm: "Q.QModel", X: int, H: int) -> None:
@@ -660,7 +693,11 @@ def _layer_tables(o: "List[str]", qm: "Q.QModel", X: int, H: int) -> None:
 
 def _gated_step(qm: "Q.QModel", X: int, H: int) -> str:
     cell = qm.cell
-    out = [_GATED_COMMON, _CELL_UPDATE[cell]]
+    common = _GATED_COMMON.replace("DOTC_AVR", _DOTC_AVR[qm.width].replace("ASM_DOTC\n", _asm(_AVR_DOTC, True, 4)))
+    common = common.replace("ROWQ_AVR", _ROWQ_AVR[qm.width].replace("ASM_ROWQ\n", _asm(_AVR_ROWQ, True, 4)))
+    common = common.replace("TROWS_AVR\n", _TROWS_AVR.replace("ASM_TROWS\n", _asm(_avr_trows(qm.width), True, 4))
+                            .replace("@NHMAX", "1020" if qm.width == "int8" else "510"))
+    out = [common, _CELL_UPDATE[cell]]
     for l, L in enumerate(qm.layers):
         body = _LAYER_ROWS
         if cell == "gru":
@@ -678,6 +715,150 @@ def _gated_step(qm: "Q.QModel", X: int, H: int) -> str:
     return "".join(out)
 
 
+# NAME_dotc_ on the ATmega, int8: one assembly block for any n (no chunks, no call for the offset):
+# acc = d0 - n (2^15 + 2^24) mod 2^32, then the terms of _AVR_TERM (each adds w v + 2^15 + 2^24):
+# n & 1 and n & 2 single terms, then n >> 2 times four terms, counted in a 16-bit pair (low byte by
+# DEC/BRNE; the high byte by DEC/BRPL, n <= 32767). n (2^15 + 2^24) is [n_lo + (n >> 9) : n >> 1 : n << 7 : 0].
+_AVR_DOTC = (
+    ["mov %[vb], %A[n]", "mov %[k80], %B[n]", "clr %[wj]", "lsr %[k80]", "ror %[vb]", "ror %[wj]", "add %[k80], %A[n]",
+     "sub %B[acc], %[wj]", "sbc %C[acc], %[vb]", "sbc %D[acc], %[k80]", "ldi %[k80], 0x80",
+     "sbrs %A[n], 0", "rjmp 1f"] + _AVR_TERM + ["1:", "sbrs %A[n], 1", "rjmp 2f"] + _AVR_TERM * 2
+    + ["2:", "lsr %B[n]", "ror %A[n]", "lsr %B[n]", "ror %A[n]", "mov %[wj], %A[n]", "or %[wj], %B[n]", "breq 4f",
+       "tst %A[n]", "brne 3f", "dec %B[n]", "3:"] + _AVR_TERM * 4 + ["dec %A[n]", "brne 3b", "dec %B[n]", "brpl 3b",
+       "4:", "clr __zero_reg__"]
+)
+_DOTC_AVR = {
+    "int8": """\
+   ATmega: its own function (inlined into NAME_rows_, the assembly's registers crowd the row loop's),
+   one assembly block (_AVR_DOTC) in the call-clobbered registers: 20 cycles a term, about 30 a call
+   (at -O0 avr-gcc finds no registers for its operands: then NAME_dot_ as below). */
+#if defined(NAME_USE_PROGMEM) && defined(NAME_AVR_MUL_) && defined(__OPTIMIZE__)
+static __attribute__((noinline, unused)) int32_t NAME_dotc_(const NAME_w_t *w, const int16_t *v, int n, int32_t d0)
+{
+    uint8_t wj, vb, k80;
+ASM_DOTC
+        : [acc] "+r"(d0), [wj] "=&a"(wj), [vb] "=&a"(vb), [k80] "=&d"(k80), [n] "+r"(n), [w] "+z"(w), [v] "+x"(v)
+        :
+        : "r0", "memory");
+    return d0;
+}
+""",
+    "int16": """\
+   ATmega: NAME_dot_ in its own function (inlined into NAME_rows_, avr-gcc runs out of registers). */
+#if defined(NAME_USE_PROGMEM) && defined(__GNUC__)
+static __attribute__((noinline, unused)) int32_t NAME_dotc_(const NAME_w_t *w, const int16_t *v, int n, int32_t d0)
+{
+    return d0 + NAME_dot_(w, v, n, 0);
+}
+""",
+}
+
+# NAME_rowq_ on the ATmega, int8: _AVR_DOTC, then the row's record by LPM into registers the row sum
+# no longer needs (b in n's pair, m in X, r in k80), then _AVR_REQUANT (its x, y: wj, vb): one call a row.
+_AVR_ROWQ = (
+    [ins.replace("[acc]", "[d]") for ins in _AVR_DOTC]
+    + ["movw %A[w], %A[q]", "lpm %A[n], Z+", "lpm %B[n], Z+", "lpm %A[v], Z+", "lpm %B[v], Z+", "lpm %[k80], Z"]
+    + [ins.replace("%[x]", "%[wj]").replace("%[y]", "%[vb]").replace("%[r]", "%[k80]").replace("[b]", "[n]").replace("[m]", "[v]")
+       for ins in _AVR_REQUANT]
+)
+_ROWQ_AVR = {
+    "int8": """ATmega: one function, one
+   assembly block (_AVR_ROWQ): the row sum of _AVR_DOTC and the requant of _AVR_REQUANT (not at -O0). */
+#if defined(NAME_USE_PROGMEM) && defined(NAME_AVR_MUL_) && defined(__OPTIMIZE__)
+static __attribute__((noinline, unused)) int16_t NAME_rowq_(int32_t d0, int n, const NAME_w_t *w, const int16_t *h, const uint8_t *q)
+{
+    uint8_t wj, vb, k80;
+ASM_ROWQ
+        : [d] "+r"(d0), [wj] "=&a"(wj), [vb] "=&a"(vb), [k80] "=&d"(k80), [n] "+r"(n), [w] "+z"(w), [v] "+x"(h)
+        : [q] "r"(q)
+        : "r0", "memory");
+    return (int16_t)(uint16_t)((uint32_t)d0 >> 16);
+}
+""",
+    "int16": "*/\n#if 0 /* int16: the C below on every target */\n",
+}
+
+
+def _regs(lines: "List[str]", regs: "Dict[str, str]", label_shift: int = 0) -> "List[str]":
+    """Assembly lines with named operands (%A[acc], %[wj] ...) bound to fixed registers, local labels shifted."""
+    out = []
+    for ins in lines:
+        for k, v in regs.items():
+            ins = ins.replace(k, v)
+        if label_shift:
+            ins = re.sub(r"\b(\d+)([fb:])", lambda g: "%d%s" % (int(g.group(1)) + label_shift, g.group(2)), ins)
+        out.append(ins)
+    return out
+
+
+# NAME_trows_ on the ATmega: all of NAME_rows_ for a one-hot column (or no input part) and a hidden
+# part of nh <= 1020 weights (int16: 510), one naked function in fixed registers (avr-gcc's argument registers: w r24,
+# q r22, kx r20, n r18, token r16, nx r14, h r12, nh r10, out r8). Per row: acc = (w[token] << 15) << kx
+# (or 0), less nh (2^15 + 2^24), plus the terms of _AVR_TERM (n & 3 singles, then quads), then the
+# record and _AVR_REQUANT; Z ends at the next row. w r2, q r4, kx r6, rows left r16, token Y (r28);
+# acc r22-r25, wj r18, vb r19, k80 r21, quad count r20; requant: b r20, m r26, r r19, x r18, y r30.
+_TROWS_DOT = {"%A[acc]": "r22", "%B[acc]": "r23", "%C[acc]": "r24", "%D[acc]": "r25", "%[wj]": "r18", "%[vb]": "r19", "%[k80]": "r21"}
+_TROWS_REQ = {"%A[d]": "r22", "%B[d]": "r23", "%C[d]": "r24", "%D[d]": "r25", "%A[b]": "r20", "%B[b]": "r21",
+              "%A[m]": "r26", "%B[m]": "r27", "%[r]": "r19", "%[x]": "r18", "%[y]": "r30"}
+_SAVED = ["r%d" % k for k in range(2, 18)] + ["r28", "r29"]
+def _avr_trows(width: str) -> "List[str]":
+    """NAME_trows_'s assembly (see above). int16: token and nx in bytes (doubled at entry), the column
+    w << 7, the terms of _AVR_TERM16 (wj r18:r19, vb r20, k80 r21; n & 1 single, then pairs counted in
+    r28, token's low byte, saved on the stack over the row sum), each adding (w v >> 8) + 3 2^15 + 2^25."""
+    if width == "int8":
+        col = ["lpm r24, Z", "asr r24", "ror r23"]  # w << 15: [sign : w >> 1 : w << 7 : 0]
+        offset = ["mov r19, r10", "mov r21, r11", "clr r18", "lsr r21", "ror r19", "ror r18", "add r21, r10"]
+        terms = (["sbrs r10, 0", "rjmp 4f"] + _regs(_AVR_TERM, _TROWS_DOT) + ["4:", "sbrs r10, 1", "rjmp 5f"] + _regs(_AVR_TERM * 2, _TROWS_DOT)
+                 + ["5:", "mov r20, r10", "mov r0, r11", "lsr r0", "ror r20", "lsr r0", "ror r20", "tst r20", "breq 7f",
+                    "6:"] + _regs(_AVR_TERM * 4, _TROWS_DOT) + ["dec r20", "brne 6b", "7:"])
+        entry = []  # type: List[str]
+    else:
+        dot16 = dict(_TROWS_DOT, **{"%A[wj]": "r18", "%B[wj]": "r19", "%[vb]": "r20"})
+        col = ["lpm r23, Z+", "lpm r24, Z", "asr r24", "ror r23", "ror r22"]  # w << 7: [sign : w >> 1 : w << 7]
+        # n (3 2^15 + 2^25) = n << 15, + n << 16, + n_lo << 25
+        offset = ["mov r19, r10", "mov r21, r11", "clr r18", "lsr r21", "ror r19", "ror r18", "add r19, r10", "adc r21, r11",
+                  "mov r20, r10", "lsl r20", "add r21, r20"]
+        terms = (["push r28", "sbrs r10, 0", "rjmp 4f"] + _regs(_AVR_TERM16, dot16)
+                 + ["4:", "mov r28, r10", "mov r0, r11", "lsr r0", "ror r28", "tst r28", "breq 7f",
+                    "6:"] + _regs(_AVR_TERM16 * 2, dot16) + ["dec r28", "brne 6b", "7:", "pop r28"])
+        entry = ["lsl r28", "rol r29", "lsl r14", "rol r15"]
+    return (
+        ["push %s" % r for r in _SAVED]
+        + ["movw r28, r16", "movw r16, r18", "movw r2, r24", "movw r4, r22", "movw r6, r20"] + entry
+        + ["cp r16, __zero_reg__", "cpc r17, __zero_reg__", "brne 1f", "rjmp 8f",
+           "1:", "clr r22", "clr r23", "movw r24, r22", "cp r14, __zero_reg__", "cpc r15, __zero_reg__", "breq 3f",
+           "movw r30, r2", "add r30, r28", "adc r31, r29"] + col + ["mov r25, r24", "lsl r25", "sbc r25, r25",
+           "cp r6, __zero_reg__", "cpc r7, __zero_reg__", "breq 3f", "movw r30, r6", "lpm r19, Z+", "movw r6, r30", "tst r19", "breq 3f",
+           "2:", "lsl r22", "rol r23", "rol r24", "rol r25", "dec r19", "brne 2b",
+           "3:"] + offset + ["sub r23, r18", "sbc r24, r19", "sbc r25, r21",
+           "movw r30, r2", "add r30, r14", "adc r31, r15", "movw r26, r12", "ldi r21, 0x80"]
+        + terms
+        + ["clr __zero_reg__", "movw r2, r30",
+           "movw r30, r4", "lpm r20, Z+", "lpm r21, Z+", "lpm r26, Z+", "lpm r27, Z+", "lpm r19, Z+", "movw r4, r30"]
+        + _regs(_AVR_REQUANT, _TROWS_REQ, 10)
+        + ["movw r30, r8", "st Z+, r24", "st Z+, r25", "movw r8, r30",
+           "subi r16, 1", "sbci r17, 0", "breq 8f", "rjmp 1b",
+           "8:"] + ["pop %s" % r for r in reversed(_SAVED)] + ["ret"]
+    )
+
+
+_TROWS_AVR = """\
+/* NAME_rows_ without a dense input (a one-hot column or no input part) and nh <= NAME_TROWS_NH_ on the
+   ATmega: one naked function in assembly (_avr_trows in tinyrnn/export/c_int.py): no call, no C loop a row. */
+#if defined(NAME_USE_PROGMEM) && defined(NAME_AVR_MUL_)
+#define NAME_TROWS_ 1
+#define NAME_TROWS_NH_ @NHMAX /* the pair / quad count is one byte */
+static __attribute__((naked, noinline, unused)) void NAME_trows_(
+    const NAME_w_t *w __attribute__((unused)), const uint8_t *q __attribute__((unused)), const uint8_t *kx __attribute__((unused)),
+    int n __attribute__((unused)), int token __attribute__((unused)), int nx __attribute__((unused)),
+    const int16_t *h __attribute__((unused)), int nh __attribute__((unused)), int16_t *out __attribute__((unused)))
+{
+ASM_TROWS
+        );
+}
+#endif
+"""
+
 # NAME_sum_ is the tanh cell's own (the first function of _STEP), shared as it is
 _GATED_COMMON = _STEP[: _STEP.index("NAME_API_ void NAME_reset(")] + """\
 NAME_INNER_ int16_t NAME_sat16_(int32_t v)
@@ -685,36 +866,57 @@ NAME_INNER_ int16_t NAME_sat16_(int32_t v)
     return (int16_t)(v > INT32_C(32767) ? INT32_C(32767) : v < -INT32_C(32768) ? -INT32_C(32768) : v);
 }
 
-/* NAME_dot_ as its own function on AVR: the assembly's register needs stay away from
-   NAME_rows_'s many pointers (inlined there, avr-gcc runs out of registers). */
-#if defined(NAME_USE_PROGMEM) && defined(__GNUC__)
-static __attribute__((noinline, unused)) int32_t NAME_dotc_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
-#else
-NAME_INNER_ int32_t NAME_dotc_(const NAME_w_t *w, const int16_t *v, int n, int32_t sv)
-#endif
+/* sat16(a + b) in 16 bits: the wrapped sum, unless a and b have one sign and the sum the other. */
+NAME_INNER_ int16_t NAME_add16_(int16_t a, int16_t b)
 {
-    return NAME_dot_(w, v, n, sv);
+    uint16_t u = (uint16_t)((uint16_t)a + (uint16_t)b);
+    if (((uint16_t)a ^ u) & ((uint16_t)b ^ u) & 0x8000u) return (int16_t)(a < 0 ? -32768 : 32767);
+    return (int16_t)u;
 }
 
-/* out[i] = requant(((W_i,x . x) << kx_i) + W_i,h . h, b_i, r_i, m_i) for n rows of nx + nh
+/* d0 + NAME_dot_(w, v, n): the row sums of the gated cells and stacked layers.
+DOTC_AVR#else
+NAME_INNER_ int32_t NAME_dotc_(const NAME_w_t *w, const int16_t *v, int n, int32_t d0)
+{
+    return d0 + NAME_dot_(w, v, n, 0);
+}
+#endif
+
+/* One row's end: requant(d0 + NAME_dot_(w, h, n), b, r, m) with the row's record q (b, m: int16
+   little-endian, r); the argument order puts d0 and n in call-clobbered registers on AVR. ROWQ_AVR#else
+NAME_INNER_ int16_t NAME_rowq_(int32_t d0, int n, const NAME_w_t *w, const int16_t *h, const uint8_t *q)
+{
+    int16_t b = (int16_t)(uint16_t)(NAME_RD8_(q) | (uint16_t)(NAME_RD8_(q + 1) << 8));
+    int16_t m = (int16_t)(uint16_t)(NAME_RD8_(q + 2) | (uint16_t)(NAME_RD8_(q + 3) << 8));
+    return NAME_requant_(NAME_dotc_(w, h, n, d0), b, NAME_RD8_(q + 4), m);
+}
+#endif
+
+TROWS_AVR
+/* out[i] = requant(((W_i,x . x) << kx_i) + W_i,h . h, b_i, r_i, m_i) (from the records q) for n rows of nx + nh
    weights: nx = 0 no input part, nh = 0 no hidden part; x NULL: the one-hot column `token`;
-   kx NULL: no input scale (every row's kx is 0). Every sum is below 2^30 (checked at export). */
-NAME_API_ void NAME_rows_(const NAME_w_t *w, const int16_t *b, const uint8_t *kx, const uint8_t *r, const int16_t *m, int n,
+   kx NULL: no input scale (every row's kx is 0). Every sum is below 2^30 (checked at export).
+   Pointers step row by row (no index arithmetic); a row's hidden part and requant is NAME_rowq_. */
+NAME_API_ void NAME_rows_(const NAME_w_t *w, const uint8_t *q, const uint8_t *kx, int n,
                           const int16_t *x, int token, int nx, const int16_t *h, int nh, int16_t *out)
 {
-    int32_t sx = 0, sh = 0;
-    int i;
-    if (x && nx) sx = NAME_sum_(x, nx);
-    if (nh) sh = NAME_sum_(h, nh);
-    for (i = 0; i < n; ++i, w += nx + nh) {
+    const int16_t *end = out + n;
+    const NAME_w_t *wh = w + nx; /* the row's hidden part */
+    int stride = nx + nh;
+#if defined(NAME_TROWS_)
+    if ((!x || !nx) && nh <= NAME_TROWS_NH_) {
+        if (n > 0) NAME_trows_(w, q, kx, n, token, nx, h, nh, out);
+        return;
+    }
+#endif
+    for (; out != end; ++out, wh += stride, q += 5) {
         int32_t d = 0;
         if (nx) {
-            if (x) d = NAME_dotc_(w, x, nx, sx);
-            else d = NAME_column_(NAME_RDW_(w + token));
-            if (kx) d = (int32_t)((uint32_t)d << NAME_RD8_(kx + i));
+            if (x) d = NAME_dotc_(wh - nx, x, nx, 0);
+            else d = NAME_column_(NAME_RDW_(wh - nx + token));
+            if (kx) d = (int32_t)((uint32_t)d << NAME_RD8_(kx++));
         }
-        if (nh) d += NAME_dotc_(w + nx, h, nh, sh);
-        out[i] = NAME_requant_(d, NAME_RD16_(b + i), NAME_RD8_(r + i), NAME_RD16_(m + i));
+        *out = NAME_rowq_(d, nh, wh, h, q);
     }
 }
 """
@@ -723,14 +925,15 @@ _CELL_UPDATE = {
     "rnn": "",
     "gru": """
 /* GRU: h (in place) from a = r | z (Q11) | nx | nh (Q12): n = tanh(nx + r nh), h' = z h + (1 - z) n
-   with 1 - z as (32767 - z) / 2^15. */
-NAME_INNER_ void NAME_gru_(int16_t *h, const int16_t *a)
+   with 1 - z as (32767 - z) / 2^15. The four parts of a are walked by pointers (no index arithmetic). */
+NAME_LOOP_ void NAME_gru_(int16_t *h, const int16_t *a)
 {
-    int j;
-    for (j = 0; j < NAME_H_S; ++j) {
-        int16_t n = NAME_tanh_q12(NAME_sat16_((int32_t)a[2 * NAME_H_S + j] + NAME_mul_q15(NAME_sigmoid_q11(a[j]), a[3 * NAME_H_S + j])));
-        int16_t z = NAME_sigmoid_q11(a[NAME_H_S + j]);
-        h[j] = NAME_sat16_((int32_t)NAME_mul_q15(z, h[j]) + NAME_mul_q15((int16_t)(32767 - z), n));
+    const int16_t *ar = a, *az = a + NAME_H_S, *anx = a + 2 * NAME_H_S, *anh = a + 3 * NAME_H_S;
+    const int16_t *end = h + NAME_H_S;
+    for (; h != end; ++h) {
+        int16_t n = NAME_tanh_q12(NAME_add16_(*anx++, NAME_mul_q15(NAME_sigmoid_q11(*ar++), *anh++)));
+        int16_t z = NAME_sigmoid_q11(*az++);
+        *h = NAME_add16_(NAME_mul_q15(z, *h), NAME_mul_q15((int16_t)(32767 - z), n));
     }
 }
 """,
@@ -739,16 +942,17 @@ NAME_INNER_ void NAME_gru_(int16_t *h, const int16_t *a)
    c' = f c + i g (i g rounded to Q(cs)), h' = o tanh(c'). */
 NAME_INNER_ void NAME_lstm_(int16_t *h, int16_t *c, const int16_t *a, uint8_t cs)
 {
-    int j;
-    for (j = 0; j < NAME_H_S; ++j) {
-        int16_t ig = NAME_mul_q15(NAME_sigmoid_q11(a[j]), NAME_tanh_q12(a[2 * NAME_H_S + j]));
-        int16_t cn = NAME_sat16_((int32_t)NAME_mul_q15(NAME_sigmoid_q11(a[NAME_H_S + j]), c[j])
-                                 + (((int32_t)ig + (INT32_C(1) << (14u - cs))) >> (15u - cs)));
+    const int16_t *ai = a, *af = a + NAME_H_S, *ag = a + 2 * NAME_H_S, *ao = a + 3 * NAME_H_S;
+    const int16_t *end = h + NAME_H_S;
+    for (; h != end; ++h, ++c) {
+        int16_t ig = NAME_mul_q15(NAME_sigmoid_q11(*ai++), NAME_tanh_q12(*ag++));
+        int16_t cn = NAME_add16_(NAME_mul_q15(NAME_sigmoid_q11(*af++), *c),
+                                 (int16_t)(((int32_t)ig + (INT32_C(1) << (14u - cs))) >> (15u - cs)));
         int16_t p;
-        c[j] = cn;
+        *c = cn;
         if (cs >= 12u) p = (int16_t)(cn >> (cs - 12u));
         else p = NAME_sat16_((int32_t)((uint32_t)(int32_t)cn << (12u - cs)));
-        h[j] = NAME_mul_q15(NAME_sigmoid_q11(a[3 * NAME_H_S + j]), NAME_tanh_q12(p));
+        *h = NAME_mul_q15(NAME_sigmoid_q11(*ao++), NAME_tanh_q12(p));
     }
 }
 """,
@@ -761,10 +965,10 @@ NAME_API_ void NAME_layer@LL_(NAME_state_t *s, const int16_t *x, int token)
     int16_t a[@AN];
 @DECL@BODY}
 """
-_LAYER_ROWS = "    NAME_rows_(NAME_W@LL, NAME_b@LL, NAME_kx@LL, NAME_r@LL, NAME_m@LL, @ROWS, x, token, @XL, s->h[@LL], NAME_H_S, a);\n"
+_LAYER_ROWS = "    NAME_rows_(NAME_W@LL, NAME_q@LL, NAME_kx@LL, @ROWS, x, token, @XL, s->h[@LL], NAME_H_S, a);\n"
 _GRU_N_ROWS = (
-    "    NAME_rows_(NAME_Wnx@LL, NAME_bnx@LL, 0, NAME_rnx@LL, NAME_mnx@LL, NAME_H_S, x, token, @XL, s->h[@LL], 0, a + 2 * NAME_H_S);\n"
-    "    NAME_rows_(NAME_Wnh@LL, NAME_bnh@LL, 0, NAME_rnh@LL, NAME_mnh@LL, NAME_H_S, 0, -1, 0, s->h[@LL], NAME_H_S, a + 3 * NAME_H_S);\n"
+    "    NAME_rows_(NAME_Wnx@LL, NAME_qnx@LL, 0, NAME_H_S, x, token, @XL, s->h[@LL], 0, a + 2 * NAME_H_S);\n"
+    "    NAME_rows_(NAME_Wnh@LL, NAME_qnh@LL, 0, NAME_H_S, 0, -1, 0, s->h[@LL], NAME_H_S, a + 3 * NAME_H_S);\n"
 )
 
 _GATED_ENTRY = """
@@ -780,7 +984,7 @@ RESETC        }
 /* z = requant(by + Wy h_top): NAME_Y_S int16 logits, z / 2^NAME_Z_SHIFT. */
 NAME_API_ void NAME_logits_(const NAME_state_t *s, int16_t *z)
 {
-    NAME_rows_(NAME_Wy, NAME_by, 0, NAME_ry, NAME_my, NAME_Y_S, 0, -1, 0, s->h[NAME_LAYERS - 1], NAME_H_S, z);
+    NAME_rows_(NAME_Wy, NAME_qy, 0, NAME_Y_S, 0, -1, 0, s->h[NAME_LAYERS - 1], NAME_H_S, z);
 }
 
 /* One step with a dense input x (NAME_X_S int16: round(x * 2^NAME_X_SHIFT)). */
