@@ -821,27 +821,8 @@ NAME_API_ void NAME_logits_(const NAME_state_t *s, int16_t *z)
     NAME_rows_(NAME_Wy, NAME_qy, 0, NAME_Y_S, 0, -1, 0, s->h[NAME_LAYERS - 1], NAME_H_S, z);
 }
 
-/* One step with a dense input x (NAME_X_S int16: round(x * 2^NAME_X_SHIFT)). */
-NAME_API_ void NAME_step(NAME_state_t *s, const int16_t *x, int16_t *z)
-{
-    NAME_layer0_(s, x, 0);
-UPPER
-    NAME_logits_(s, z);
-}
-
-/* One step with a one-hot input. Returns 0; for a token outside [0, NAME_X_S)
-   returns -1, leaves *s unchanged and sets z to 0. */
-NAME_API_ int NAME_step_token(NAME_state_t *s, int token, int16_t *z)
-{
-    int k;
-    if (token < 0 || token >= NAME_X_S) {
-        for (k = 0; k < NAME_Y_S; ++k) z[k] = 0;
-        return -1;
-    }
-    NAME_layer0_(s, 0, token);
-UPPER
-    NAME_logits_(s, z);
-    return 0;
-}
-
-""" + _STEP[_STEP.index("/* Index of the largest logit") :]  # NAME_argmax: the tanh cell's
+""" + (  # NAME_step, NAME_step_token and NAME_argmax: the tanh cell's, with the layers' calls
+    _STEP[_STEP.index("/* One step with a dense input x") :]
+    .replace("    NAME_layer_(s, x, 0);\n", "    NAME_layer0_(s, x, 0);\nUPPER\n")
+    .replace("    NAME_layer_(s, 0, token);\n", "    NAME_layer0_(s, 0, token);\nUPPER\n")
+)
