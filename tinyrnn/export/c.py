@@ -191,6 +191,17 @@ def _array(lines: "List[str]", ctype: str, cname: str, values: "List[str]", shap
 
 
 
+def check_model(model: RNN, input_kind: str) -> None:
+    """What every exported header or module needs of its model: a known head and input kind, a whole parameter buffer."""
+    if model.head not in HEADS:
+        raise ExportError("unknown head %r" % (model.head,))
+    if input_kind not in ("token", "dense"):
+        raise ExportError("input kind %r is not 'token' or 'dense'" % (input_kind,))
+    if len(model.params) != model.layout.size:
+        raise ExportError("model has %d parameters, expected %d for X=%d H=%d Y=%d" % (
+            len(model.params), model.layout.size, model.X, model.H, model.Y))
+
+
 def progmem_guard(N: str, progmem: bool) -> "List[str]":
     """NAME_USE_PROGMEM: on by default on AVR when exported with --progmem, an error off AVR."""
     o = []
@@ -238,13 +249,8 @@ def header(
     for d, size in (("X", X), ("H", H), ("Y", Y), ("gates x H", GH)):
         if size > MAX_DIM:
             raise ExportError("dimension %s = %d is too large for the C runtime (limit %d)" % (d, size, MAX_DIM))
-    if model.head not in HEADS:
-        raise ExportError("unknown head %r" % (model.head,))
-    if input_kind not in ("token", "dense"):
-        raise ExportError("input kind %r is not 'token' or 'dense'" % (input_kind,))
+    check_model(model, input_kind)
     L = model.layout
-    if len(model.params) != L.size:
-        raise ExportError("model has %d parameters, expected %d for X=%d H=%d Y=%d" % (len(model.params), L.size, X, H, Y))
     for k, v in enumerate(model.params):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise ExportError("parameter %d = %r is not a finite number" % (k, v))

@@ -51,9 +51,8 @@ import re
 import struct
 
 from .. import __version__
-from ..core.heads import HEADS
 from ..core.model import RNN
-from .c import ExportError, comment_text, eval_loss, f32, macs_per_step, weights_hash
+from .c import ExportError, check_model, comment_text, eval_loss, f32, macs_per_step, weights_hash
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -121,13 +120,8 @@ def module(
             "(the tinyrnn core itself runs it under MicroPython)" % (model.cell, model.layers)
         )
     X, H, Y = model.X, model.H, model.Y
-    if model.head not in HEADS:
-        raise ExportError("unknown head %r" % (model.head,))
-    if input_kind not in ("token", "dense"):
-        raise ExportError("input kind %r is not 'token' or 'dense'" % (input_kind,))
+    check_model(model, input_kind)
     L = model.layout
-    if len(model.params) != L.size:
-        raise ExportError("model has %d parameters, expected %d for X=%d H=%d Y=%d" % (len(model.params), L.size, X, H, Y))
     blob = weight_bytes(model.params)
     cps = _code_points(vocab, X) if vocab is not None else None
     loss = eval_loss(metrics)
