@@ -26,7 +26,7 @@ from .. import __version__
 from ..core import quant as Q
 from ..core.model import RNN
 from . import c_cells
-from .c import MAX_DIM, check_name, comment_text, eval_loss, progmem_guard, shape_defines, vocab_code_points
+from .c import _ARGMAX, MAX_DIM, check_name, comment_text, eval_loss, progmem_guard, shape_defines, vocab_code_points
 from .c_int_avr import _ASM, _ASM16, _AVR_DOTC, _AVR_MULQ15, _AVR_REQUANT, _AVR_ROWQ, _AVR_TANH, _asm, _avr_trows
 from .c_runtime import _RNG_NEXT, _TOKEN_OF, _VOCAB_AT, ExportError
 
@@ -492,16 +492,7 @@ NAME_API_ int NAME_step_token(NAME_state_t *s, int token, int16_t *z)
     NAME_logits_(s, z);
     return 0;
 }
-
-/* Index of the largest logit (the first one on ties). */
-NAME_API_ int NAME_argmax(const int16_t *z)
-{
-    int k, best = 0;
-    for (k = 1; k < NAME_Y_S; ++k)
-        if (z[k] > z[best]) best = k;
-    return best;
-}
-"""
+""" + _ARGMAX.replace("const float *z", "const int16_t *z")  # the float header's NAME_argmax, over int16 logits
 
 _OUTPUT = {
     "softmax": """\
