@@ -69,12 +69,12 @@ def test_quick_run_prints_both_tables(tmp_path, capsys):
     cp = [line for line in out.splitlines() if line.startswith("| char8 (65, 8, 65, token) |")]
     assert len(cp) == 1
     cells = [c.strip() for c in cp[0].strip("|").split("|")]
-    assert cells[1] == "584" and float(cells[2]) > 0 and float(cells[3]) > 0
+    assert cells[1] == "584" and float(cells[2]) > 0 and float(cells[3]) > 0 and float(cells[4]) > 0
     mp = [line for line in out.splitlines() if line.startswith("| sensor |")]
     assert len(mp) == 1
     cells = [c.strip() for c in mp[0].strip("|").split("|")]
-    assert float(cells[1]) > 0 and cells[4].endswith(")")
-    old_bytes = float(cells[7].split()[0].replace(",", ""))
+    assert float(cells[1]) > 0 and float(cells[2]) > 0 and cells[5].endswith(")") and cells[6].endswith(")")
+    old_bytes = float(cells[10].split()[0].replace(",", ""))
     assert old_bytes > 368 * 16  # the old step allocates at least one float per multiply-accumulate
     text = md.read_text()
     assert "MicroPython 1.27" in text and "| char8 |" in text

@@ -2,7 +2,9 @@
 
 - ``RNN.step`` keeps its matrix handles between calls; every way of changing
   the parameters in between (``set``, an optimiser step, a direct write into
-  ``params``, ``init_params``) must show in the next step.
+  ``params``, ``init_params``) must show in the next step. After
+  ``freeze()`` the step stops checking, gives the same numbers, and
+  ``forward``/``set``/``freeze`` end or renew the promise.
 - ``grad_ranges`` lets SGD (no momentum), Adagrad and ``clip_elementwise``
   skip the Wxh columns of tokens a chunk never saw: the result must be
   bit-for-bit the full update's.
@@ -28,7 +30,7 @@ def _stepped(m, tokens):
 
 
 def _fresh_copy(m):
-    c = RNN(m.X, m.H, m.Y, m.T, m.head)
+    c = RNN(m.X, m.H, m.Y, m.T, m.head, cell=m.cell, layers=m.layers)
     c.params[:] = m.params
     return c
 
@@ -77,6 +79,50 @@ def test_step_with_kept_views_equals_forward_after_a_change():
     s, _ = _stepped(m, xs)
     m.forward(xs, [[0.0] * 3] * 5)
     assert s == m.final_state()
+
+
+@pytest.mark.parametrize("cell, layers, dense", [("rnn", 1, False), ("rnn", 1, True), ("gru", 1, False), ("lstm", 2, True)])
+def test_frozen_step_equals_the_checked_step(cell, layers, dense):
+    m = RNN(6, 5, 4, 8, "softmax", cell=cell, layers=layers)
+    init_params(m, 4)
+    f = _fresh_copy(m)
+    f.freeze()
+    assert f.frozen and not m.frozen
+    xs = [[0.2 * i - 0.1 * j for j in range(6)] for i in range(7)] if dense else [1, 5, 0, 3, 3, 2, 4]
+    assert _stepped(f, xs) == _stepped(m, xs)
+
+
+@pytest.mark.parametrize("change", ["forward", "set", "freeze(False)", "freeze()"])
+def test_a_frozen_step_sees_the_parameters_after_what_ends_the_promise(change):
+    m = RNN(7, 5, 4, 6, "softmax")
+    init_params(m, 3)
+    m.freeze()
+    xs = [1, 4, 2]
+    _stepped(m, xs)  # builds the frozen handles
+    if change == "forward":  # then an optimiser step: training ends the freeze
+        m.forward([1, 2, 3], [0, 1, 2])
+        m.backward()
+        SGD(m.num_params, 0.5).step(m.params, m.grads)
+    elif change == "set":
+        m.set("Why", [[0.5 * (i - j) for j in range(5)] for i in range(4)])
+    else:  # a direct write, then the promise renewed or dropped
+        m.params[m.layout.Why + 3] += 0.75
+        m.freeze(change == "freeze()")
+    assert m.frozen == (change == "freeze()")
+    assert _stepped(m, xs) == _stepped(_fresh_copy(m), xs)
+
+
+def test_a_frozen_step_does_not_check_the_parameters():
+    # the promise is what makes it cheap: a direct write to the output layer is
+    # not seen until freeze() is called again (documented on RNN.freeze)
+    m = RNN(7, 5, 4, 6, "softmax")
+    init_params(m, 3)
+    m.freeze()
+    before = _stepped(m, [1, 4, 2])
+    m.params[m.layout.by] += 1.0
+    assert _stepped(m, [1, 4, 2]) == before
+    m.freeze()
+    assert abs(_stepped(m, [1, 4, 2])[1][0][0] - (before[1][0][0] + 1.0)) < 1e-12
 
 
 def _train_chunk(m, xs, ys, opt, ranges, clip):

@@ -7,13 +7,14 @@ Measurements documented in docs/core.md ("Memory on MicroPython"):
   disabled, per multiply-accumulate (H*H + Y*H = 3,104 a step). The floor
   with the weights in ``array('d')`` is three boxed floats per
   multiply-add (the weight read, the product, the sum: 48 bytes); the core
-  before the kernel layer allocated 62.
+  before the kernel layer allocated 62. After ``m.freeze()`` the output
+  layer is read from a list (two floats a multiply-add): <= 40 bytes.
 - **live heap**: the WebAssembly port collects garbage only between
   top-level calls from JavaScript (``gc.collect()`` inside a script frees
   nothing; the heap grows instead), so ``tools/micropython/heap.mjs`` runs
   the workload in top-level calls and reads ``gc.mem_alloc()`` after a
   collection between them. Both goals count the whole heap, the core's
-  code included: <= 128 KB for the char model's inference, <= 64 KB while
+  code included: <= 128 KB for the char model's inference (frozen or not), <= 64 KB while
   the core trains the sensor model (its training window held as
   ``array('d')`` rows), with the core copied as ``.py`` and as ``.mpy``.
 - the module and class docstrings of the modules a board loads stay one
@@ -53,6 +54,30 @@ gc.enable()
 print(after - before)
 """
 
+# the same after m.freeze(): the output layer [Why | by] read from a list of
+# boxed floats (no float boxed per weight read), checked against the unfrozen step
+FROZEN_STEPS = """
+import gc
+from tinyrnn import RNN, init_params
+m, ref = RNN(65, 32, 65, 25, "softmax"), RNN(65, 32, 65, 25, "softmax")
+init_params(m, 1)
+init_params(ref, 1)
+m.freeze()
+s, z, s2, z2 = m.new_state(), [0.0] * 65, ref.new_state(), [0.0] * 65
+m.step(s, 0, z)
+gc.collect()
+gc.disable()
+before = gc.mem_alloc()
+for i in range(200):
+    m.step(s, (7 * i) % 65, z)
+after = gc.mem_alloc()
+gc.enable()
+ref.step(s2, 0, z2)
+for i in range(200):
+    ref.step(s2, (7 * i) % 65, z2)
+print(after - before, s == s2 and z == z2)
+"""
+
 CHAR_INFERENCE = """
 from tinyrnn import RNN, init_params
 m = s = z = None
@@ -60,6 +85,7 @@ def setup():
     global m, s, z
     m = RNN(65, 32, 65, 25, "softmax")
     init_params(m, 1)
+    m.freeze() if FROZEN else None
     s = m.new_state()
     z = [0.0] * 65
 def tick():
@@ -123,12 +149,26 @@ def test_step_allocation_per_multiply_add_is_the_array_floor():
     assert 48.0 <= per_mac <= 50.0, per_mac
 
 
-def test_char_model_inference_live_heap_within_128k():
-    r = run_heap(CHAR_INFERENCE, 4)
+def test_frozen_step_allocation_per_multiply_add_within_40_bytes():
+    proc = run_micropython(FROZEN_STEPS)
+    assert proc.returncode == 0, proc.stderr
+    alloc, same = proc.stdout.split()
+    per_mac = int(alloc) / 200 / (32 * 32 + 65 * 32)
+    # Whh from the array: 48 bytes a MAC (1,024); Why from the list: 32 (2,080)
+    assert same == "True"
+    assert 37.0 <= per_mac <= 40.0, per_mac
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_char_model_inference_live_heap_within_128k(frozen):
+    r = run_heap("FROZEN = %r\n" % frozen + CHAR_INFERENCE, 4)
     live = r["live"]
     assert max(live) <= 128 * KB, r
-    # parameters as array('d'): 5,281 x 8 bytes; nothing per step survives
-    assert r["after_setup"] - r["after_script"] >= 5281 * 8, r
+    # parameters as array('d'): 5,281 x 8 bytes; frozen, [Why | by] again as
+    # a list: 2,145 x (4 + 16) bytes; nothing per step survives
+    grew = r["after_setup"] - r["after_script"]
+    assert grew >= 5281 * 8, r
+    assert (max(live) - r["after_script"] >= 5281 * 8 + 2145 * 20) == frozen, r
     assert max(live) - min(live) <= 256, r
 
 

@@ -99,8 +99,9 @@ CONFIGS: List[Tuple[str, str, Dict[str, int]]] = [
     ("sensor training, Adam, window as array('d')", SENSOR_TRAINING.replace("{ROW}", ARRAYS), dict(X=3, H=32, Y=4, T=100)),
 ]
 
-# RNN.step of the H = 32 char model with its weights in three representations.
-# "the core": array('d') parameters. The other two are experiments measured
+# RNN.step of the H = 32 char model with its weights in four representations.
+# "the core": array('d') parameters, and after m.freeze() the output layer
+# also copied into a list (RNN.freeze). The other two are experiments measured
 # here, not features: every parameter in a list of boxed floats, or the
 # array plus list copies of [Whh | bh] and [Why | by] driven by the same kernel.
 STEP_SETUP = """
@@ -112,7 +113,9 @@ m = RNN(X, H, Y, 25, "softmax")
 init_params(m, 1)
 P, L = m.params, m.layout
 Wh = Wo = None
-if WEIGHTS == "list":
+if WEIGHTS == "frozen":
+    m.freeze()
+elif WEIGHTS == "list":
     m.params = list(P)
 elif WEIGHTS == "copies":
     Wh = (list(P[L.Whh : L.Whh + H * H]) + list(P[L.bh : L.bh + H]), 0, H, H, H * H, [0.0] * H)
@@ -148,6 +151,7 @@ print((after - before) / 200 / (H * H + Y * H))
 """
 WEIGHTS = [
     ("array('d') (the core)", "array"),
+    ("array('d'), after `m.freeze()`: [Why, by] also as a list (the core)", "frozen"),
     ("array + list copies of [Whh, bh] and [Why, by] (experiment)", "copies"),
     ("all parameters in one list (experiment)", "list"),
 ]

@@ -7,6 +7,8 @@ same run, on the same weights and inputs:
 
 CPython (this interpreter)
 - ``RNN.step``: today's core (``tinyrnn.RNN``, whatever this checkout has);
+- ``frozen``: the same after ``m.freeze()`` (the weights promised unchanged:
+  no per-call check on CPython, the output layer read from a list on MicroPython);
 - ``old step``: a copy, kept below, of ``RNN.step`` as it was before issue
   8's kernel layer (row views rebuilt on every call, ``cell``, ``dot`` =
   ``math.sumprod`` on 3.12+ or ``sum(map(mul, a, b))``) -- the reference
@@ -15,6 +17,7 @@ CPython (this interpreter)
 
 MicroPython 1.27 (the WebAssembly port under Node, ``tools/micropython/run.mjs``)
 - ``core``: ``tinyrnn.RNN.step`` of this checkout's ``tinyrnn/core``;
+- ``frozen``: the same after ``m.freeze()``;
 - ``old step``: the same copy as above (there ``dot`` is ``sum(map(mul, a, b))``);
 - ``exported``: the module of ``tinyrnn export --format micropython``
   (compiled with mpy-cross when it is installed), float32 weights.
@@ -311,21 +314,32 @@ def measure(run: Callable[[int], None], seconds: float, clock: str) -> float:
             return n / dt
 
 
+def frozen_core(X: int, H: int, Y: int, head: str, params: List[float]) -> RNN:
+    m = RNN(X, H, Y, 1, head)
+    for k, v in enumerate(params):
+        m.params[k] = v
+    m.freeze()
+    return m
+
+
 def check_cpython(name: str, params: List[float], inputs: List[Any]) -> float:
     """Worst relative logit difference of RNN.step and NumPy against the old step over CHECK_STEPS."""
     X, H, Y, head, _ = MODELS[name]
     core = RNN(X, H, Y, 1, head)
     for k, v in enumerate(params):
         core.params[k] = v
+    frozen = frozen_core(X, H, Y, head, params)
     old = OldStep(X, H, Y, params)
     sc, so, zc, zo = [0.0] * H, [0.0] * H, [0.0] * Y, [0.0] * Y
+    sf, zf = [0.0] * H, [0.0] * Y
     nps = NumpyStep(X, H, Y, params, inputs) if np is not None else None
     worst = 0.0
     for t in range(CHECK_STEPS):
         x = inputs[t]
         core.step(sc, x, zc)
+        frozen.step(sf, x, zf)
         old.step(so, x, zo)
-        worst = max(worst, max_rel_diff(zc, zo))
+        worst = max(worst, max_rel_diff(zc, zo), max_rel_diff(zf, zo))
         if nps is not None:
             nps.run(1)
             worst = max(worst, max_rel_diff(nps.z.tolist(), zo))
@@ -341,6 +355,7 @@ def bench_cpython(name: str, params: List[float], inputs: List[Any], seconds: fl
         core.params[k] = v
     impls: Dict[str, Callable[[int], None]] = {
         "core": Loop(core.step, H, Y, inputs).run,
+        "frozen": Loop(frozen_core(X, H, Y, head, params).step, H, Y, inputs).run,
         "old": Loop(OldStep(X, H, Y, params).step, H, Y, inputs).run,
     }
     if np is not None:
@@ -401,22 +416,27 @@ for spec in CFG["models"]:
     if spec["kind"] == "dense":
         xs = [unhex(x) for x in xs]
     core = tinyrnn.RNN(X, H, Y, 1, head)
+    frozen = tinyrnn.RNN(X, H, Y, 1, head)
     for k in range(len(P)):
         core.params[k] = P[k]
+        frozen.params[k] = P[k]
+    frozen.freeze()
     old = OldStep(X, H, Y, P)
     mod = __import__(spec["module"])
     # check: core and the exported module against the old step
     sc, so, zc, zo = [0.0] * H, [0.0] * H, [0.0] * Y, [0.0] * Y
+    sf, zf = [0.0] * H, [0.0] * Y
     old32 = OldStep(X, H, Y, f32_list(P))
     s32, z32 = [0.0] * H, [0.0] * Y
     worst = 0.0
     for t in range(CFG["check_steps"]):
         core.step(sc, xs[t], zc)
+        frozen.step(sf, xs[t], zf)
         old.step(so, xs[t], zo)
         old32.step(s32, xs[t], z32)
         mod.step(xs[t])
-        worst = max(worst, max_rel_diff(zc, zo), max_rel_diff(mod.z, z32))
-    impls = {"core": Loop(core.step, H, Y, xs), "old": Loop(old.step, H, Y, xs), "exported": ExportedLoop(mod, xs)}
+        worst = max(worst, max_rel_diff(zc, zo), max_rel_diff(zf, zo), max_rel_diff(mod.z, z32))
+    impls = {"core": Loop(core.step, H, Y, xs), "frozen": Loop(frozen.step, H, Y, xs), "old": Loop(old.step, H, Y, xs), "exported": ExportedLoop(mod, xs)}
     alloc = {}
     for iname, loop in impls.items():
         loop.run(5)
@@ -576,20 +596,20 @@ def ratio(rounds: Dict[str, List[float]], a: str, b: str) -> str:
 
 
 def cpython_table(results: Dict[str, Dict[str, List[float]]]) -> List[str]:
-    cols = ["model (X, H, Y, input)", "MACs/step", "RNN.step steps/s", "old step steps/s"]
+    cols = ["model (X, H, Y, input)", "MACs/step", "RNN.step steps/s", "frozen steps/s", "old step steps/s"]
     has_np = any("numpy" in r for r in results.values())
     if has_np:
         cols.append("NumPy steps/s")
-    cols.append("RNN.step / old step")
+    cols += ["RNN.step / old step", "frozen / old step"]
     if has_np:
         cols.append("RNN.step / NumPy")
     rows = ["| " + " | ".join(cols) + " |", "|---|" + "---:|" * (len(cols) - 1)]
     for name, r in results.items():
         X, H, Y, _, kind = MODELS[name]
-        cells = ["%s (%d, %d, %d, %s)" % (name, X, H, Y, kind), str(macs(X, H, Y, kind)), fmt(max(r["core"])), fmt(max(r["old"]))]
+        cells = ["%s (%d, %d, %d, %s)" % (name, X, H, Y, kind), str(macs(X, H, Y, kind)), fmt(max(r["core"])), fmt(max(r["frozen"])), fmt(max(r["old"]))]
         if has_np:
             cells.append(fmt(max(r["numpy"])))
-        cells.append(ratio(r, "core", "old"))
+        cells += [ratio(r, "core", "old"), ratio(r, "frozen", "old")]
         if has_np:
             cells.append(ratio(r, "core", "numpy"))
         rows.append("| " + " | ".join(cells) + " |")
@@ -598,8 +618,8 @@ def cpython_table(results: Dict[str, Dict[str, List[float]]]) -> List[str]:
 
 def micropython_table(results: Dict[str, Any], models: List[str]) -> List[str]:
     cols = [
-        "model", "core steps/s", "old step steps/s", "exported steps/s", "core / old step", "exported / old step",
-        "core B/step (B/MAC)", "old step B/step (B/MAC)", "exported B/step (B/MAC)", "exported: weights / live heap (B)",
+        "model", "core steps/s", "frozen steps/s", "old step steps/s", "exported steps/s", "core / old step", "frozen / old step",
+        "exported / old step", "core B/step (B/MAC)", "frozen B/step (B/MAC)", "old step B/step (B/MAC)", "exported B/step (B/MAC)", "exported: weights / live heap (B)",
     ]
     rows = ["| " + " | ".join(cols) + " |", "|---|" + "---:|" * (len(cols) - 1)]
     for name in models:  # MicroPython's dicts do not keep the order
@@ -607,8 +627,9 @@ def micropython_table(results: Dict[str, Any], models: List[str]) -> List[str]:
         X, H, Y, _, kind = MODELS[name]
         n = macs(X, H, Y, kind)
         rd = r["rounds"]
-        cells = [name, fmt(max(rd["core"])), fmt(max(rd["old"])), fmt(max(rd["exported"])), ratio(rd, "core", "old"), ratio(rd, "exported", "old")]
-        for impl in ("core", "old", "exported"):
+        cells = [name, fmt(max(rd["core"])), fmt(max(rd["frozen"])), fmt(max(rd["old"])), fmt(max(rd["exported"]))]
+        cells += [ratio(rd, "core", "old"), ratio(rd, "frozen", "old"), ratio(rd, "exported", "old")]
+        for impl in ("core", "frozen", "old", "exported"):
             b = r["alloc"][impl]
             cells.append("%s (%.1f)" % ("{:,.0f}".format(b), b / n))
         cells.append("{:,} / {:,}".format(4 * (H * X + H * H + H + Y * H + Y), r["live_heap"]))

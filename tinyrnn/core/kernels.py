@@ -11,6 +11,7 @@
 #     put(b, off, values)                   b[off:off+len(values)] = values (any sequence)
 #     rows(P, off, R, C, boff)              handle for  y = W v + b   (W = R x C at P[off], b at P[boff] or none)
 #     cols(P, off, R, C)                    handle for  y = W^T v
+#     rows_copy(P, off, R, C, boff)         rows() over a copy of W and b taken now (frozen weights)
 #     mv(M, v, voff, out, ooff, act, add, aoff, astride)
 #                                           out[ooff+i] = act(W_i . v[voff:] + b_i + add[aoff+i*astride])
 #     mtv(MT, v, voff, out, ooff, add, aoff)  out[ooff+j] = sum_i W[i,j] v[voff+i] + add[aoff+j]
@@ -45,7 +46,10 @@
 # A handle from ``rows``/``cols`` is a view of ``P`` as it was: on CPython a
 # copy of the rows, on MicroPython the live buffer. A caller that keeps
 # handles between calls takes ``snapshot(P)`` when it builds them and asks
-# ``views_valid(P, snap)`` before using them again.
+# ``views_valid(P, snap)`` before using them again. ``rows_copy`` is for
+# weights the caller promises not to change: on MicroPython its copy is a
+# list of boxed floats (20 bytes a number against the array's 8), so a
+# multiply-add reading it allocates two floats instead of three.
 
 import math
 import sys
@@ -124,6 +128,8 @@ if not MICROPYTHON:
             for i in range(R):
                 rs[i].append(P[boff + i])
         return (rs, C, boff >= 0)
+
+    rows_copy = rows
 
     def cols(P: "Buf", off: int, R: int, C: int) -> "Mat":
         end = off + R * C
@@ -285,6 +291,15 @@ else:
 
     def rows(P: "Buf", off: int, R: int, C: int, boff: int = -1) -> "Mat":
         return (P, off, R, C, boff, [0.0] * C)
+
+    def rows_copy(P: "Buf", off: int, R: int, C: int, boff: int = -1) -> "Mat":
+        n = R * C
+        W = [0.0] * (n + R if boff >= 0 else n)  # sized once: a growing list over-allocates
+        for i in range(n):
+            W[i] = P[off + i]
+        for i in range(n, len(W)):
+            W[i] = P[boff + i - n]
+        return (W, 0, R, C, n if boff >= 0 else -1, [0.0] * C)
 
     def cols(P: "Buf", off: int, R: int, C: int) -> "Mat":
         return (P, off, R, C, [0.0] * R)
@@ -490,6 +505,7 @@ __all__ = [
     "copy",
     "put",
     "rows",
+    "rows_copy",
     "cols",
     "views_valid",
     "snapshot",

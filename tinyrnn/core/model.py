@@ -194,6 +194,7 @@ class RNN:
         self.loss = 0.0
         self.used = []  # type: List[int]  # token ids of the last backward (their Wxh columns have gradients)
         self._step_views = None  # type: Optional[tuple[Any, ...]]
+        self.frozen = False  # see freeze()
 
     def __getattr__(self, name: str) -> "Any":
         # only reached for attributes not yet set: the training buffers
@@ -260,6 +261,7 @@ class RNN:
 
     def set(self, name: str, value: "Union[Sequence[float], Sequence[Sequence[float]]]") -> None:
         """Overwrite parameter group ``name`` from nested lists of the right shape."""
+        self.freeze(False)
         off, rows, cols = self._group(name)
         if not cols:
             vals = _finite_floats(name, value, rows)  # type: ignore[arg-type]
@@ -400,6 +402,8 @@ class RNN:
 
         The loss is ``sum_t w_t * loss_t`` -- a sum over steps, not a mean.
         """
+        if self.frozen:  # training is about to change what step() would read
+            self.freeze(False)
         n = self._load(xs, targets, weights, h0, last_only)
         if not self.vanilla:
             from . import stack  # only models that need it compile it (MicroPython's heap)
@@ -502,15 +506,29 @@ class RNN:
         """(P, snapshot, [Whh|bh], [Why|by], Wxh or None, scratch): step()'s handles, kept while P is unchanged."""
         P, L = self.params, self.layout
         v = self._step_views
-        if v is not None and v[0] is P and (v[4] is not None or not dense) and k.views_valid(P, v[1]):
+        if v is not None and v[0] is P and (v[4] is not None or not dense) and (self.frozen or k.views_valid(P, v[1])):
             return v
         H = self.H
         Wh = k.rows(P, L.Whh, H, H, L.bh)
-        Wo = k.rows(P, L.Why, self.Y, H, L.by)
+        Wo = (k.rows_copy if self.frozen else k.rows)(P, L.Why, self.Y, H, L.by)
         Wx = k.rows(P, L.Wxh, H, self.X) if dense else None
         v = (P, k.snapshot(P), Wh, Wo, Wx, k.zeros(H))
         self._step_views = v
         return v
+
+    def freeze(self, frozen: bool = True) -> None:
+        """Promise the parameters stay as they are: step() stops checking them.
+
+        Until ``freeze(False)``, ``forward()`` or ``set()``, step() uses the
+        handles it built on its first call after this one without comparing
+        the parameters each call (CPython), and reads the output layer
+        [Why | by] from a copy in a list (MicroPython: no float boxed per
+        weight read, 20 bytes a number beside the array's 8 -- 43 KB for the
+        H = 32 char model). Writing ``params`` yourself meanwhile is not seen:
+        call freeze() again after it.
+        """
+        self.frozen = frozen
+        self._step_views = None
 
     def step(self, state: "List[float]", x: "Union[int, Sequence[float]]", z: "List[float]") -> None:
         """One inference step, no BPTT storage: state <- h', z <- logits.

@@ -89,13 +89,13 @@ def _views(m: "RNN", dense: bool) -> "tuple[Any, ...]":
     """(P, snapshot, [(Wh, Wx) per layer], [Why|by], dense, ax, a, e): _step_layers' handles."""
     P, Lt, H, G = m.params, m.layout, m.H, m.layout.gates
     v = m._step_views
-    if v is not None and v[0] is P and (v[4] or not dense) and k.views_valid(P, v[1]):
+    if v is not None and v[0] is P and (v[4] or not dense) and (m.frozen or k.views_valid(P, v[1])):
         return v
     W = []
     for l in range(m.layers):
         wx, wh, bx, bh, Xl = Lt.layer[l]
         W.append((k.rows(P, wh, G * H, H, bh), k.rows(P, wx, G * H, Xl, bx) if l or dense else None))
-    Wo = k.rows(P, Lt.Why, m.Y, H, Lt.by)
+    Wo = (k.rows_copy if m.frozen else k.rows)(P, Lt.Why, m.Y, H, Lt.by)
     v = (P, k.snapshot(P), W, Wo, dense, k.zeros(G * H), k.zeros(G * H), k.zeros(H))
     m._step_views = v
     return v
