@@ -36,35 +36,17 @@ from test_micropython import run_micropython
 HEAP = os.path.join(ROOT, "tools", "micropython", "heap.mjs")
 KB = 1024
 
+# FROZEN: after m.freeze() the output layer [Why | by] is read from a list of
+# boxed floats (no float boxed per weight read); checked against a plain model
 CHAR_STEPS = """
-import gc
-from tinyrnn import RNN, init_params
-m = RNN(65, 32, 65, 25, "softmax")
-init_params(m, 1)
-s = m.new_state()
-z = [0.0] * 65
-m.step(s, 0, z)  # the first step builds its matrix handles
-gc.collect()
-gc.disable()
-before = gc.mem_alloc()
-for i in range(200):
-    m.step(s, (7 * i) % 65, z)
-after = gc.mem_alloc()
-gc.enable()
-print(after - before)
-"""
-
-# the same after m.freeze(): the output layer [Why | by] read from a list of
-# boxed floats (no float boxed per weight read), checked against the unfrozen step
-FROZEN_STEPS = """
 import gc
 from tinyrnn import RNN, init_params
 m, ref = RNN(65, 32, 65, 25, "softmax"), RNN(65, 32, 65, 25, "softmax")
 init_params(m, 1)
 init_params(ref, 1)
-m.freeze()
+m.freeze() if FROZEN else None
 s, z, s2, z2 = m.new_state(), [0.0] * 65, ref.new_state(), [0.0] * 65
-m.step(s, 0, z)
+m.step(s, 0, z)  # the first step builds its matrix handles
 gc.collect()
 gc.disable()
 before = gc.mem_alloc()
@@ -141,21 +123,23 @@ def run_heap(script: str, samples: int, lib: "str | None" = None) -> "dict[str, 
     return json.loads(proc.stdout)  # type: ignore[no-any-return]
 
 
-def test_step_allocation_per_multiply_add_is_the_array_floor():
-    proc = run_micropython(CHAR_STEPS)
+def _bytes_per_mac(frozen):
+    proc = run_micropython("FROZEN = %r\n" % frozen + CHAR_STEPS)
     assert proc.returncode == 0, proc.stderr
-    per_mac = int(proc.stdout) / 200 / (32 * 32 + 65 * 32)
+    alloc, same = proc.stdout.split()
+    assert same == "True"
+    return int(alloc) / 200 / (32 * 32 + 65 * 32)
+
+
+def test_step_allocation_per_multiply_add_is_the_array_floor():
+    per_mac = _bytes_per_mac(False)
     # three boxed floats (16 bytes each) per multiply-add, plus a few per row
     assert 48.0 <= per_mac <= 50.0, per_mac
 
 
 def test_frozen_step_allocation_per_multiply_add_within_40_bytes():
-    proc = run_micropython(FROZEN_STEPS)
-    assert proc.returncode == 0, proc.stderr
-    alloc, same = proc.stdout.split()
-    per_mac = int(alloc) / 200 / (32 * 32 + 65 * 32)
+    per_mac = _bytes_per_mac(True)
     # Whh from the array: 48 bytes a MAC (1,024); Why from the list: 32 (2,080)
-    assert same == "True"
     assert 37.0 <= per_mac <= 40.0, per_mac
 
 
