@@ -289,7 +289,7 @@ def main() -> int:
         print()
     for cell, H, kind, params, wbytes, macs, a, step_ram, m4, m3, ir in rows:
         if kind == "int8":  # issue 11: <= 30 cycles/MAC on the ATmega328P (the H = 32 row), weights <= 1/4 of float's
-            print("%s H=%d int8: AVR %.1f cycles/MAC%s; weights / float's: the matrices %.3f, with the per-row constants %.3f" % (
+            print("%s H=%d int8: AVR %.1f cycles/MAC%s; weights / float's: the matrices %.3f (goal <= 1/4), with the per-row constants %.3f" % (
                 cell, H, a["cycles"] / macs, " (goal <= 30: %s)" % ("met" if a["cycles"] / macs <= 30 else "NOT met") if H == 32 else "",
                 matrices[(cell, H, kind)] / (4.0 * params), wbytes / (4.0 * params)))
     if arm_rows:
