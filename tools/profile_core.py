@@ -55,12 +55,8 @@ def main() -> int:
         for t in range(n):
             k.mv(Wh, h, t * H, h, (t + 1) * H, k.tanh, P, L.Wxh + xs[t], X)
 
-    def out() -> None:
-        for t in range(n):
-            k.mv(Wo, h, (t + 1) * H, z, t * Y)
-
     tm("  recurrence (mv + column + tanh)", rec)
-    tm("  output layer (mv per step)", out)
+    tm("  output layer (mm: every step in one pass)", lambda: k.mm(Wo, h, H, H, z, 0, n))
     tm("  softmax + loss", lambda: heads.forward("softmax", z, m.p, n, Y, m.ids, m.targets, m.w))
     tm("backward (all)", m.backward)
     tm("  dz = p - onehot", lambda: heads.backward("softmax", m.p, dz, n, Y, m.ids, m.targets, m.w, True))
@@ -68,18 +64,20 @@ def main() -> int:
     WoT, WhT = k.cols(P, L.Why, Y, H), k.cols(P, L.Whh, H, H)
 
     def brec() -> None:
-        for t in range(n - 1, -1, -1):
+        for t in range(n - 1, 0, -1):
             lo = t * H
-            k.mtv(WoT, dz, t * Y, dh, lo, dn, 0)
             k.dtanh(h, lo + H, dh, lo, dr, lo, H)
-            k.mtv(WhT, dr, lo, dn, 0)
+            k.mtv(WhT, dr, lo, dh, lo - H, dh, lo - H)
+        k.dtanh(h, H, dh, 0, dr, 0, H)
+        k.mtv(WhT, dr, 0, dn, 0)
 
     def dwxh() -> None:
         k.fill(G, L.Wxh, H * X, 0.0)
         for t in range(n):
             k.add_col(G, L.Wxh, H, X, xs[t], dr, t * H)
 
-    tm("  recurrence (Why^T dz, dtanh, Whh^T)", brec)
+    tm("  Why^T dz (mtm: every step in one pass)", lambda: k.mtm(WoT, dz, 0, Y, dh, 0, n))
+    tm("  recurrence (dtanh, dh[t-1] += Whh^T dh_raw)", brec)
     def dwhy() -> None:
         k.outer_time(G, L.Why, Y, H, dz, 0, Y, h, H, H, n)
         k.sum_time(G, L.by, Y, dz, 0, Y, n)

@@ -14,6 +14,8 @@
 #     mv(M, v, voff, out, ooff, act, add, aoff, astride)
 #                                           out[ooff+i] = act(W_i . v[voff:] + b_i + add[aoff+i*astride])
 #     mtv(MT, v, voff, out, ooff, add, aoff)  out[ooff+j] = sum_i W[i,j] v[voff+i] + add[aoff+j]
+#     mm(M, v, voff, vstep, out, ooff, n)   mv for n vectors: out[ooff+t*R+i] = W_i . v[voff+t*vstep:] + b_i
+#     mtm(MT, v, voff, vstep, out, ooff, n)  mtv for n vectors: out[ooff+t*C+j] = sum_i W[i,j] v[voff+t*vstep+i]
 #     dtanh(h, hoff, d, doff, out, ooff, n) out = (1 - h*h) * d
 #     dsigmoid(s, soff, d, doff, out, ooff, n)  out = s * (1 - s) * d   (gates of GRU/LSTM)
 #     outer_time(G, goff, R, C, a, aoff, astep, b, boff, bstep, n)
@@ -24,6 +26,7 @@
 #                                           out[ooff+i] = src[soff+i*stride] (+ add[aoff+i])  (a column: one-hot input)
 #     sigmoid(x)                            the logistic function, exp never of a positive argument
 #     softmax(z, zoff, n, p, poff)          p = softmax(z), returns logsumexp(z)
+#     softmax_rows(z, zoff, R, C, p, poff)  softmax of R rows of C; returns the R logsumexps
 #     amap(f, src, soff, dst, doff, n)      dst = f(src) elementwise
 #     sub / vadd / vmul(a, aoff, b, boff, out, ooff, n)   out = a - b / a + b / a * b
 #     scale(b, off, n, c)                   b *= c
@@ -100,11 +103,19 @@ if not MICROPYTHON:
             """dot(a, b) for each pair, lazily."""
             return map(dot, As, Bs)
 
+        def dots_all(As: "List[Buf]", Bs: "List[Buf]") -> "List[float]":
+            """[dot(a, b) for a in As for b in Bs]: every pair, one pass."""
+            return [dot(a, b) for a in As for b in Bs]
+
     else:  # 3.9-3.11: the same sums with no Python frame per dot
 
         def dots(As: "Iterable[Sequence[float]]", Bs: "Iterable[Sequence[float]]") -> "Iterator[float]":
             """dot(a, b) for each pair, lazily."""
             return map(sum, map(map, repeat(mul), As, Bs))
+
+        def dots_all(As: "List[Buf]", Bs: "List[Buf]") -> "List[float]":
+            """[dot(a, b) for a in As for b in Bs]: every pair, one pass."""
+            return list(dots([a for a in As for _ in Bs], Bs * len(As)))
 
     def zeros(n: int) -> "Buf":
         return [0.0] * n
@@ -167,6 +178,17 @@ if not MICROPYTHON:
             pre = map(add, pre, add_[aoff : aoff + C])
         out[ooff : ooff + C] = pre
 
+    def mm(M: "Mat", v: "Buf", voff: int, vstep: int, out: "Buf", ooff: int, n: int) -> None:
+        rs, C, bias = M
+        one = [1.0] if bias else []
+        xs = [v[o : o + C] + one for o in range(voff, voff + n * vstep, vstep)]
+        out[ooff : ooff + n * len(rs)] = dots_all(xs, rs)
+
+    def mtm(MT: "Mat", v: "Buf", voff: int, vstep: int, out: "Buf", ooff: int, n: int) -> None:
+        R = len(MT[0])
+        vs = [v[o : o + R] for o in range(voff, voff + n * vstep, vstep)]
+        out[ooff : ooff + n * len(MT)] = dots_all(vs, MT)
+
     def dtanh(h: "Buf", hoff: int, d: "Buf", doff: int, out: "Buf", ooff: int, n: int) -> None:
         out[ooff : ooff + n] = [(1.0 - a * a) * b for a, b in zip(h[hoff : hoff + n], d[doff : doff + n])]
 
@@ -176,7 +198,7 @@ if not MICROPYTHON:
         ea, eb = aoff + n * astep, boff + n * bstep
         acols = [a[aoff + i : ea : astep] for i in range(R)]
         bcols = [b[boff + j : eb : bstep] for j in range(C)]
-        G[goff : goff + R * C] = dots([ai for ai in acols for _ in bcols], bcols * R)
+        G[goff : goff + R * C] = dots_all(acols, bcols)
 
     def sum_time(G: "Buf", goff: int, R: int, a: "Buf", aoff: int, astep: int, n: int) -> None:
         e = aoff + n * astep
@@ -201,6 +223,20 @@ if not MICROPYTHON:
         inv = 1.0 / s
         p[poff : poff + n] = [v * inv for v in e]
         return m + log(s)
+
+    def softmax_rows(z: "Buf", zoff: int, R: int, C: int, p: "Buf", poff: int) -> "List[float]":
+        # softmax() of each of R rows of C, in one loop; the same numbers
+        lses = []
+        for t in range(R):
+            lo = t * C
+            zt = z[zoff + lo : zoff + lo + C]
+            m = max(zt)
+            e = [exp(v - m) for v in zt]
+            s = sum(e)
+            inv = 1.0 / s
+            p[poff + lo : poff + lo + C] = [v * inv for v in e]
+            lses.append(m + log(s))
+        return lses
 
     def amap(f: "Callable[[float], float]", src: "Buf", soff: int, dst: "Buf", doff: int, n: int) -> None:
         dst[doff : doff + n] = map(f, src[soff : soff + n])
@@ -340,6 +376,16 @@ else:
                 s += add_[aoff + j]
             out[ooff + j] = s
 
+    def mm(M: "Mat", v: "Buf", voff: int, vstep: int, out: "Buf", ooff: int, n: int) -> None:
+        R = M[2]
+        for t in range(n):
+            mv(M, v, voff + t * vstep, out, ooff + t * R)
+
+    def mtm(MT: "Mat", v: "Buf", voff: int, vstep: int, out: "Buf", ooff: int, n: int) -> None:
+        C = MT[3]
+        for t in range(n):
+            mtv(MT, v, voff + t * vstep, out, ooff + t * C)
+
     def dtanh(h: "Buf", hoff: int, d: "Buf", doff: int, out: "Buf", ooff: int, n: int) -> None:
         for k in range(n):
             a = h[hoff + k]
@@ -397,6 +443,9 @@ else:
         for k in range(poff, poff + n):
             p[k] = p[k] * inv
         return m + log(s)
+
+    def softmax_rows(z: "Buf", zoff: int, R: int, C: int, p: "Buf", poff: int) -> "List[float]":
+        return [softmax(z, zoff + t * C, C, p, poff + t * C) for t in range(R)]
 
     def amap(f: "Callable[[float], float]", src: "Buf", soff: int, dst: "Buf", doff: int, n: int) -> None:
         for k in range(n):
@@ -496,6 +545,8 @@ __all__ = [
     "dot",
     "mv",
     "mtv",
+    "mm",
+    "mtm",
     "dtanh",
     "outer_time",
     "sum_time",
@@ -503,6 +554,7 @@ __all__ = [
     "gather",
     "sigmoid",
     "softmax",
+    "softmax_rows",
     "amap",
     "amap2",
     "sub",
