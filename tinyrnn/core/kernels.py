@@ -21,6 +21,8 @@
 #     outer_time(G, goff, R, C, a, aoff, astep, b, boff, bstep, n)
 #                                           G[i,j] = sum_t a[aoff+t*astep+i] * b[boff+t*bstep+j]
 #     sum_time(G, goff, R, a, aoff, astep, n)  G[goff+i] = sum_t a[aoff+t*astep+i]
+#     outer_sum_time(G, goff, R, C, a, aoff, astep, b, boff, bstep, n, gboff)
+#                                           outer_time and sum_time (into G[gboff:]) of the same a
 #     add_col(G, off, R, C, j, v, voff)     G[off+i*C+j] += v[voff+i]  (one-hot input's gradient)
 #     gather(src, soff, stride, out, ooff, n, add, aoff)
 #                                           out[ooff+i] = src[soff+i*stride] (+ add[aoff+i])  (a column: one-hot input)
@@ -107,6 +109,14 @@ if not MICROPYTHON:
             """[dot(a, b) for a in As for b in Bs]: every pair, one pass."""
             return [dot(a, b) for a in As for b in Bs]
 
+        def dots_plus(
+            As: "List[Buf]", x: "Buf", bs: "Buf", f: "Optional[Callable[[float], float]]" = None
+        ) -> "Iterable[float]":
+            """dot(a, x) + b (then f of it) for each row a and addend b."""
+            if f is None:
+                return [dot(a, x) + b for a, b in zip(As, bs)]
+            return [f(dot(a, x) + b) for a, b in zip(As, bs)]
+
     else:  # 3.9-3.11: the same sums with no Python frame per dot
 
         def dots(As: "Iterable[Sequence[float]]", Bs: "Iterable[Sequence[float]]") -> "Iterator[float]":
@@ -116,6 +126,13 @@ if not MICROPYTHON:
         def dots_all(As: "List[Buf]", Bs: "List[Buf]") -> "List[float]":
             """[dot(a, b) for a in As for b in Bs]: every pair, one pass."""
             return list(dots([a for a in As for _ in Bs], Bs * len(As)))
+
+        def dots_plus(
+            As: "List[Buf]", x: "Buf", bs: "Buf", f: "Optional[Callable[[float], float]]" = None
+        ) -> "Iterable[float]":
+            """dot(a, x) + b (then f of it) for each row a and addend b."""
+            pre = map(add, dots(As, repeat(x, len(As))), bs)
+            return pre if f is None else map(f, pre)
 
     def zeros(n: int) -> "Buf":
         return [0.0] * n
@@ -162,9 +179,10 @@ if not MICROPYTHON:
         x = v[voff : voff + C]
         if bias:
             x.append(1.0)
-        pre = dots(rs, repeat(x, R))
         if add_ is not None:
-            pre = map(add, pre, add_[aoff : aoff + R * astride : astride])
+            out[ooff : ooff + R] = dots_plus(rs, x, add_[aoff : aoff + R * astride : astride], act)
+            return
+        pre = dots(rs, repeat(x, R))
         if act is not None:
             pre = map(act, pre)
         out[ooff : ooff + R] = pre
@@ -173,10 +191,8 @@ if not MICROPYTHON:
         MT: "Mat", v: "Buf", voff: int, out: "Buf", ooff: int, add_: "Optional[Buf]" = None, aoff: int = 0
     ) -> None:
         C = len(MT)
-        pre = dots(MT, repeat(v[voff : voff + len(MT[0])], C))
-        if add_ is not None:
-            pre = map(add, pre, add_[aoff : aoff + C])
-        out[ooff : ooff + C] = pre
+        x = v[voff : voff + len(MT[0])]
+        out[ooff : ooff + C] = dots(MT, repeat(x, C)) if add_ is None else dots_plus(MT, x, add_[aoff : aoff + C])
 
     def mm(M: "Mat", v: "Buf", voff: int, vstep: int, out: "Buf", ooff: int, n: int) -> None:
         rs, C, bias = M
@@ -199,6 +215,16 @@ if not MICROPYTHON:
         acols = [a[aoff + i : ea : astep] for i in range(R)]
         bcols = [b[boff + j : eb : bstep] for j in range(C)]
         G[goff : goff + R * C] = dots_all(acols, bcols)
+
+    def outer_sum_time(
+        G: "Buf", goff: int, R: int, C: int, a: "Buf", aoff: int, astep: int, b: "Buf", boff: int, bstep: int, n: int,
+        gboff: int,
+    ) -> None:
+        ea, eb = aoff + n * astep, boff + n * bstep
+        acols = [a[aoff + i : ea : astep] for i in range(R)]
+        bcols = [b[boff + j : eb : bstep] for j in range(C)]
+        G[goff : goff + R * C] = dots_all(acols, bcols)
+        G[gboff : gboff + R] = map(sum, acols)
 
     def sum_time(G: "Buf", goff: int, R: int, a: "Buf", aoff: int, astep: int, n: int) -> None:
         e = aoff + n * astep
@@ -406,6 +432,13 @@ else:
                 G[k] = s
                 k += 1
 
+    def outer_sum_time(
+        G: "Buf", goff: int, R: int, C: int, a: "Buf", aoff: int, astep: int, b: "Buf", boff: int, bstep: int, n: int,
+        gboff: int,
+    ) -> None:
+        outer_time(G, goff, R, C, a, aoff, astep, b, boff, bstep, n)
+        sum_time(G, gboff, R, a, aoff, astep, n)
+
     def sum_time(G: "Buf", goff: int, R: int, a: "Buf", aoff: int, astep: int, n: int) -> None:
         for i in range(R):
             s = 0.0
@@ -550,6 +583,7 @@ __all__ = [
     "dtanh",
     "outer_time",
     "sum_time",
+    "outer_sum_time",
     "add_col",
     "gather",
     "sigmoid",
