@@ -79,10 +79,12 @@ def main() -> int:
     tm("  Why^T dz (mtm: every step in one pass)", lambda: k.mtm(WoT, dz, 0, Y, dh, 0, n))
     tm("  recurrence (dtanh, dh[t-1] += Whh^T dh_raw)", brec)
     def dwhy() -> None:
-        k.outer_sum_time(G, L.Why, Y, H, dz, 0, Y, h, H, H, n, L.by)
+        k.outer_time(G, L.Why, Y, H, dz, 0, Y, h, H, H, n)
+        k.sum_time(G, L.by, Y, dz, 0, Y, n)
 
     def dwhh() -> None:
-        k.outer_sum_time(G, L.Whh, H, H, dr, 0, H, h, 0, H, n, L.bh)
+        k.outer_time(G, L.Whh, H, H, dr, 0, H, h, 0, H, n)
+        k.sum_time(G, L.bh, H, dr, 0, H, n)
 
     tm("  dWhy, dby (dots over time)", dwhy)
     tm("  dWhh, dbh (dots over time)", dwhh)

@@ -14,15 +14,13 @@
 #     mv(M, v, voff, out, ooff, act, add, aoff, astride)
 #                                           out[ooff+i] = act(W_i . v[voff:] + b_i + add[aoff+i*astride])
 #     mtv(MT, v, voff, out, ooff, add, aoff)  out[ooff+j] = sum_i W[i,j] v[voff+i] + add[aoff+j]
-#     mm(M, v, voff, vstep, out, ooff, n)   mv for n vectors: out[ooff+t*R+i] = W_i . v[voff+t*vstep:] + b_i
-#     mtm(MT, v, voff, vstep, out, ooff, n)  mtv for n vectors: out[ooff+t*C+j] = sum_i W[i,j] v[voff+t*vstep+i]
+#     mm(M, v, voff, step, out, ooff, n)    mv for n vectors: out[ooff+t*R+i] = W_i . v[voff+t*step:] + b_i
+#     mtm(MT, v, voff, step, out, ooff, n)  mtv for n vectors: out[ooff+t*C+j] = sum_i W[i,j] v[voff+t*step+i]
 #     dtanh(h, hoff, d, doff, out, ooff, n) out = (1 - h*h) * d
 #     dsigmoid(s, soff, d, doff, out, ooff, n)  out = s * (1 - s) * d   (gates of GRU/LSTM)
 #     outer_time(G, goff, R, C, a, aoff, astep, b, boff, bstep, n)
 #                                           G[i,j] = sum_t a[aoff+t*astep+i] * b[boff+t*bstep+j]
 #     sum_time(G, goff, R, a, aoff, astep, n)  G[goff+i] = sum_t a[aoff+t*astep+i]
-#     outer_sum_time(G, goff, R, C, a, aoff, astep, b, boff, bstep, n, gboff)
-#                                           outer_time and sum_time (into G[gboff:]) of the same a
 #     add_col(G, off, R, C, j, v, voff)     G[off+i*C+j] += v[voff+i]  (one-hot input's gradient)
 #     gather(src, soff, stride, out, ooff, n, add, aoff)
 #                                           out[ooff+i] = src[soff+i*stride] (+ add[aoff+i])  (a column: one-hot input)
@@ -110,12 +108,12 @@ if not MICROPYTHON:
             return [dot(a, b) for a in As for b in Bs]
 
         def dots_plus(
-            As: "List[Buf]", x: "Buf", bs: "Buf", f: "Optional[Callable[[float], float]]" = None
+            As: "List[Buf]", x: "Buf", add_: "Buf", f: "Optional[Callable[[float], float]]" = None
         ) -> "Iterable[float]":
             """dot(a, x) + b (then f of it) for each row a and addend b."""
             if f is None:
-                return [dot(a, x) + b for a, b in zip(As, bs)]
-            return [f(dot(a, x) + b) for a, b in zip(As, bs)]
+                return [dot(a, x) + b for a, b in zip(As, add_)]
+            return [f(dot(a, x) + b) for a, b in zip(As, add_)]
 
     else:  # 3.9-3.11: the same sums with no Python frame per dot
 
@@ -128,10 +126,10 @@ if not MICROPYTHON:
             return list(dots([a for a in As for _ in Bs], Bs * len(As)))
 
         def dots_plus(
-            As: "List[Buf]", x: "Buf", bs: "Buf", f: "Optional[Callable[[float], float]]" = None
+            As: "List[Buf]", x: "Buf", add_: "Buf", f: "Optional[Callable[[float], float]]" = None
         ) -> "Iterable[float]":
             """dot(a, x) + b (then f of it) for each row a and addend b."""
-            pre = map(add, dots(As, repeat(x, len(As))), bs)
+            pre = map(add, dots(As, repeat(x, len(As))), add_)
             return pre if f is None else map(f, pre)
 
     def zeros(n: int) -> "Buf":
@@ -194,16 +192,18 @@ if not MICROPYTHON:
         x = v[voff : voff + len(MT[0])]
         out[ooff : ooff + C] = dots(MT, repeat(x, C)) if add_ is None else dots_plus(MT, x, add_[aoff : aoff + C])
 
-    def mm(M: "Mat", v: "Buf", voff: int, vstep: int, out: "Buf", ooff: int, n: int) -> None:
+    def mm(M: "Mat", v: "Buf", voff: int, step: int, out: "Buf", ooff: int, n: int) -> None:
         rs, C, bias = M
-        one = [1.0] if bias else []
-        xs = [v[o : o + C] + one for o in range(voff, voff + n * vstep, vstep)]
+        xs = [v[k : k + C] for k in range(voff, voff + n * step, step)]
+        if bias:
+            for x in xs:
+                x.append(1.0)
         out[ooff : ooff + n * len(rs)] = dots_all(xs, rs)
 
-    def mtm(MT: "Mat", v: "Buf", voff: int, vstep: int, out: "Buf", ooff: int, n: int) -> None:
+    def mtm(MT: "Mat", v: "Buf", voff: int, step: int, out: "Buf", ooff: int, n: int) -> None:
         R = len(MT[0])
-        vs = [v[o : o + R] for o in range(voff, voff + n * vstep, vstep)]
-        out[ooff : ooff + n * len(MT)] = dots_all(vs, MT)
+        xs = [v[k : k + R] for k in range(voff, voff + n * step, step)]
+        out[ooff : ooff + n * len(MT)] = dots_all(xs, MT)
 
     def dtanh(h: "Buf", hoff: int, d: "Buf", doff: int, out: "Buf", ooff: int, n: int) -> None:
         out[ooff : ooff + n] = [(1.0 - a * a) * b for a, b in zip(h[hoff : hoff + n], d[doff : doff + n])]
@@ -216,15 +216,6 @@ if not MICROPYTHON:
         bcols = [b[boff + j : eb : bstep] for j in range(C)]
         G[goff : goff + R * C] = dots_all(acols, bcols)
 
-    def outer_sum_time(
-        G: "Buf", goff: int, R: int, C: int, a: "Buf", aoff: int, astep: int, b: "Buf", boff: int, bstep: int, n: int,
-        gboff: int,
-    ) -> None:
-        ea, eb = aoff + n * astep, boff + n * bstep
-        acols = [a[aoff + i : ea : astep] for i in range(R)]
-        bcols = [b[boff + j : eb : bstep] for j in range(C)]
-        G[goff : goff + R * C] = dots_all(acols, bcols)
-        G[gboff : gboff + R] = map(sum, acols)
 
     def sum_time(G: "Buf", goff: int, R: int, a: "Buf", aoff: int, astep: int, n: int) -> None:
         e = aoff + n * astep
@@ -252,7 +243,7 @@ if not MICROPYTHON:
 
     def softmax_rows(z: "Buf", zoff: int, R: int, C: int, p: "Buf", poff: int) -> "List[float]":
         # softmax() of each of R rows of C, in one loop; the same numbers
-        lses = []
+        out = []
         for t in range(R):
             lo = t * C
             zt = z[zoff + lo : zoff + lo + C]
@@ -261,8 +252,8 @@ if not MICROPYTHON:
             s = sum(e)
             inv = 1.0 / s
             p[poff + lo : poff + lo + C] = [v * inv for v in e]
-            lses.append(m + log(s))
-        return lses
+            out.append(m + log(s))
+        return out
 
     def amap(f: "Callable[[float], float]", src: "Buf", soff: int, dst: "Buf", doff: int, n: int) -> None:
         dst[doff : doff + n] = map(f, src[soff : soff + n])
@@ -402,15 +393,15 @@ else:
                 s += add_[aoff + j]
             out[ooff + j] = s
 
-    def mm(M: "Mat", v: "Buf", voff: int, vstep: int, out: "Buf", ooff: int, n: int) -> None:
+    def mm(M: "Mat", v: "Buf", voff: int, step: int, out: "Buf", ooff: int, n: int) -> None:
         R = M[2]
         for t in range(n):
-            mv(M, v, voff + t * vstep, out, ooff + t * R)
+            mv(M, v, voff + t * step, out, ooff + t * R)
 
-    def mtm(MT: "Mat", v: "Buf", voff: int, vstep: int, out: "Buf", ooff: int, n: int) -> None:
+    def mtm(MT: "Mat", v: "Buf", voff: int, step: int, out: "Buf", ooff: int, n: int) -> None:
         C = MT[3]
         for t in range(n):
-            mtv(MT, v, voff + t * vstep, out, ooff + t * C)
+            mtv(MT, v, voff + t * step, out, ooff + t * C)
 
     def dtanh(h: "Buf", hoff: int, d: "Buf", doff: int, out: "Buf", ooff: int, n: int) -> None:
         for k in range(n):
@@ -431,13 +422,6 @@ else:
                     kb += bstep
                 G[k] = s
                 k += 1
-
-    def outer_sum_time(
-        G: "Buf", goff: int, R: int, C: int, a: "Buf", aoff: int, astep: int, b: "Buf", boff: int, bstep: int, n: int,
-        gboff: int,
-    ) -> None:
-        outer_time(G, goff, R, C, a, aoff, astep, b, boff, bstep, n)
-        sum_time(G, gboff, R, a, aoff, astep, n)
 
     def sum_time(G: "Buf", goff: int, R: int, a: "Buf", aoff: int, astep: int, n: int) -> None:
         for i in range(R):
@@ -583,7 +567,6 @@ __all__ = [
     "dtanh",
     "outer_time",
     "sum_time",
-    "outer_sum_time",
     "add_col",
     "gather",
     "sigmoid",
