@@ -44,6 +44,9 @@
 # into the caller's buffer, and a handle is just the buffer, its offsets and
 # one scratch list for the input vector (so each weight read boxes one float
 # and each multiply-add allocates two more; nothing else per element).
+# MicroPython compiles both branches and interns every name in them: a new
+# identifier anywhere in this file costs heap on the board (~2.2 KB at once
+# when it opens a new pool of names), so new code here reuses existing names.
 #
 # A handle from ``rows``/``cols`` is a view of ``P`` as it was: on CPython a
 # copy of the rows, on MicroPython the live buffer. A caller that keeps

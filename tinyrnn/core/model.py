@@ -34,9 +34,10 @@
 #
 # Every loop is a primitive of ``kernels`` (matrix x vector into a buffer,
 # its transpose, weight gradients as sums over time): this module is the
-# math only. The one-layer tanh model keeps its fused loop (the output layer
-# per step, the token's Wxh column added inside the recurrent mat-vec);
-# every other cell and depth runs layer after layer over the sequence
+# math only. The one-layer tanh model keeps its own loop (the token's Wxh
+# column added inside the recurrent mat-vec, then the output layer of the
+# whole chunk in one ``mm``; backward: ``Why^T dz`` of every step in one
+# ``mtm``); every other cell and depth runs layer after layer over the sequence
 # (stack.py, imported by the first such model). The training buffers (grads,
 # activations, the copied input) are allocated by the first ``forward`` (or
 # the first read of one of them), so a model that only runs ``step`` holds
