@@ -219,7 +219,6 @@ if not MICROPYTHON:
         bcols = [b[boff + j : eb : bstep] for j in range(C)]
         G[goff : goff + R * C] = dots_all(acols, bcols)
 
-
     def sum_time(G: "Buf", goff: int, R: int, a: "Buf", aoff: int, astep: int, n: int) -> None:
         e = aoff + n * astep
         G[goff : goff + R] = [sum(a[aoff + i : e : astep]) for i in range(R)]
