@@ -5,13 +5,18 @@
 
 Times each phase of ``tools/bench_train.py``'s iteration (forward, backward,
 clip, Adagrad) and each kernel call inside them, by calling the same kernels
-the model calls on the same buffers (best of 5 x 300 runs, process CPU time).
+the model calls on the same buffers (best of 5 x 300 runs, process CPU time),
+then the primitives of the iteration alone -- every dot product, ``exp``,
+``tanh`` and the Adagrad and clipping arithmetic over prebuilt lists, with no
+slicing, handles or calls between them: the floor of this algorithm in pure
+Python.
 """
 
+import math
 import os
 import sys
 import time
-from typing import Callable
+from typing import Callable, List
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -20,7 +25,7 @@ from tinyrnn.core import heads  # noqa: E402
 from tinyrnn.core import kernels as k  # noqa: E402
 
 
-def tm(name: str, f: "Callable[[], object]", reps: int = 300) -> None:
+def tm(name: str, f: "Callable[[], object]", reps: int = 300) -> float:
     best = 1e9
     for _ in range(5):
         t0 = time.process_time()
@@ -28,6 +33,41 @@ def tm(name: str, f: "Callable[[], object]", reps: int = 300) -> None:
             f()
         best = min(best, (time.process_time() - t0) / reps)
     print("%-40s %8.1f us" % (name, best * 1e6))
+    return best
+
+
+def floor(H: int, X: int, Y: int, n: int, used: int) -> None:
+    """The iteration's primitives with no glue: dots, exp, tanh, Adagrad and clip arithmetic."""
+    r = Rng(5)
+    dot, exp, tanh, sqrt = k.dot, math.exp, math.tanh, math.sqrt
+
+    def vecs(count: int, size: int) -> "List[List[float]]":
+        return [[0.1 * r.normal() for _ in range(size)] for _ in range(count)]
+
+    def dots(As: "List[List[float]]", Bs: "List[List[float]]") -> "List[float]":
+        return [dot(a, b) for b in Bs for a in As]
+
+    Wo, hs1, WoT, dzs = vecs(Y, H + 1), vecs(n, H + 1), vecs(H, Y), vecs(n, Y)
+    dzc, hc, drc = vecs(Y, n), vecs(H, n), vecs(H, n)
+    Wh, WhT, drs = vecs(H, H + 1), vecs(H, H), vecs(n, H)
+    z, a = vecs(1, n * Y)[0], vecs(1, n * H)[0]
+    N = used * H + H * H + H + Y * H + Y  # the numbers clipping and Adagrad touch
+    g, w, m = vecs(1, N)[0], vecs(1, N)[0], [abs(v) for v in vecs(1, N)[0]]
+    lr, eps = 0.1, 1e-8
+
+    def adagrad() -> None:
+        m2 = [mi + gi * gi for mi, gi in zip(m, g)]
+        [wi - lr * gi / sqrt(mi + eps) for wi, gi, mi in zip(w, g, m2)]
+
+    print("primitives alone (%d Wxh columns used):" % used)
+    total = tm("  logits: n*Y dots of H+1", lambda: dots(Wo, hs1))
+    total += tm("  Why^T dz: n*H dots of Y", lambda: dots(WoT, dzs))
+    total += tm("  dWhy, dWhh: (Y+H)*H dots of n", lambda: (dots(dzc, hc), dots(drc, hc)))
+    total += tm("  recurrences: 2*n*H dots of H (+1)", lambda: (dots(Wh, hs1), dots(WhT, drs)))
+    total += tm("  exp: n*Y, tanh: n*H", lambda: ([exp(v) for v in z], [tanh(v) for v in a]))
+    total += tm("  clip check (min, max)", lambda: min(g) >= -5.0 and max(g) <= 5.0)
+    total += tm("  Adagrad arithmetic", adagrad)
+    print("%-40s %8.1f us" % ("  sum", total * 1e6))
 
 
 def main() -> int:
@@ -55,12 +95,8 @@ def main() -> int:
         for t in range(n):
             k.mv(Wh, h, t * H, h, (t + 1) * H, k.tanh, P, L.Wxh + xs[t], X)
 
-    def out() -> None:
-        for t in range(n):
-            k.mv(Wo, h, (t + 1) * H, z, t * Y)
-
     tm("  recurrence (mv + column + tanh)", rec)
-    tm("  output layer (mv per step)", out)
+    tm("  output layer (mm: every step in one pass)", lambda: k.mm(Wo, h, H, H, z, 0, n))
     tm("  softmax + loss", lambda: heads.forward("softmax", z, m.p, n, Y, m.ids, m.targets, m.w))
     tm("backward (all)", m.backward)
     tm("  dz = p - onehot", lambda: heads.backward("softmax", m.p, dz, n, Y, m.ids, m.targets, m.w, True))
@@ -68,18 +104,20 @@ def main() -> int:
     WoT, WhT = k.cols(P, L.Why, Y, H), k.cols(P, L.Whh, H, H)
 
     def brec() -> None:
-        for t in range(n - 1, -1, -1):
+        for t in range(n - 1, 0, -1):
             lo = t * H
-            k.mtv(WoT, dz, t * Y, dh, lo, dn, 0)
             k.dtanh(h, lo + H, dh, lo, dr, lo, H)
-            k.mtv(WhT, dr, lo, dn, 0)
+            k.mtv(WhT, dr, lo, dh, lo - H, dh, lo - H)
+        k.dtanh(h, H, dh, 0, dr, 0, H)
+        k.mtv(WhT, dr, 0, dn, 0)
 
     def dwxh() -> None:
         k.fill(G, L.Wxh, H * X, 0.0)
         for t in range(n):
             k.add_col(G, L.Wxh, H, X, xs[t], dr, t * H)
 
-    tm("  recurrence (Why^T dz, dtanh, Whh^T)", brec)
+    tm("  Why^T dz (mtm: every step in one pass)", lambda: k.mtm(WoT, dz, 0, Y, dh, 0, n))
+    tm("  recurrence (dtanh, dh[t-1] += Whh^T dh_raw)", brec)
     def dwhy() -> None:
         k.outer_time(G, L.Why, Y, H, dz, 0, Y, h, H, H, n)
         k.sum_time(G, L.by, Y, dz, 0, Y, n)
@@ -94,6 +132,7 @@ def main() -> int:
     tm("clip [-5, 5], chunk's columns", lambda: clip_elementwise(m.grads, 5.0, u))
     tm("Adagrad, chunk's columns", lambda: opt.step(m.params, m.grads, u))
     tm("Adagrad, every parameter", lambda: opt.step(m.params, m.grads))
+    floor(H, X, Y, n, len(m.used))
     return 0
 
 

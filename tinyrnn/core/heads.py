@@ -69,11 +69,10 @@ def forward(
     loss = 0.0
     nY = n * Y
     if head == "softmax":
+        lse = k.softmax_rows(z, 0, n, Y, p, 0)
         for t in range(n):
-            lo = t * Y
-            lse = softmax_row(z, p, lo, lo + Y)
             if w[t] != 0.0:
-                loss += w[t] * (lse - z[lo + ids[t]])
+                loss += w[t] * (lse[t] - z[t * Y + ids[t]])
     elif head == "sigmoid":
         k.amap(sigmoid, z, 0, p, 0, nY)
         for t in range(n):

@@ -15,6 +15,8 @@
 #     mv(M, v, voff, out, ooff, act, add, aoff, astride)
 #                                           out[ooff+i] = act(W_i . v[voff:] + b_i + add[aoff+i*astride])
 #     mtv(MT, v, voff, out, ooff, add, aoff)  out[ooff+j] = sum_i W[i,j] v[voff+i] + add[aoff+j]
+#     mm(M, v, voff, step, out, ooff, n)    mv for n vectors: out[ooff+t*R+i] = W_i . v[voff+t*step:] + b_i
+#     mtm(MT, v, voff, step, out, ooff, n)  mtv for n vectors: out[ooff+t*C+j] = sum_i W[i,j] v[voff+t*step+i]
 #     dtanh(h, hoff, d, doff, out, ooff, n) out = (1 - h*h) * d
 #     dsigmoid(s, soff, d, doff, out, ooff, n)  out = s * (1 - s) * d   (gates of GRU/LSTM)
 #     outer_time(G, goff, R, C, a, aoff, astep, b, boff, bstep, n)
@@ -25,6 +27,7 @@
 #                                           out[ooff+i] = src[soff+i*stride] (+ add[aoff+i])  (a column: one-hot input)
 #     sigmoid(x)                            the logistic function, exp never of a positive argument
 #     softmax(z, zoff, n, p, poff)          p = softmax(z), returns logsumexp(z)
+#     softmax_rows(z, zoff, R, C, p, poff)  softmax of R rows of C; returns the R logsumexps
 #     amap(f, src, soff, dst, doff, n)      dst = f(src) elementwise
 #     sub / vadd / vmul(a, aoff, b, boff, out, ooff, n)   out = a - b / a + b / a * b
 #     scale(b, off, n, c)                   b *= c
@@ -42,6 +45,9 @@
 # into the caller's buffer, and a handle is just the buffer, its offsets and
 # one scratch list for the input vector (so each weight read boxes one float
 # and each multiply-add allocates two more; nothing else per element).
+# MicroPython compiles both branches and interns every name in them: a new
+# identifier anywhere in this file costs heap on the board (~2.2 KB at once
+# when it opens a new pool of names), so new code here reuses existing names.
 #
 # A handle from ``rows``/``cols`` is a view of ``P`` as it was: on CPython a
 # copy of the rows, on MicroPython the live buffer. A caller that keeps
@@ -104,11 +110,34 @@ if not MICROPYTHON:
             """dot(a, b) for each pair, lazily."""
             return map(dot, As, Bs)
 
+        def dots_all(As: "List[Buf]", Bs: "List[Buf]") -> "List[float]":
+            """[dot(a, b) for a in As for b in Bs]: every pair, one pass."""
+            return [dot(a, b) for a in As for b in Bs]
+
+        def dots_plus(
+            As: "List[Buf]", x: "Buf", add_: "Buf", f: "Optional[Callable[[float], float]]" = None
+        ) -> "Iterable[float]":
+            """dot(a, x) + b (then f of it) for each row a and addend b."""
+            if f is None:
+                return [dot(a, x) + b for a, b in zip(As, add_)]
+            return [f(dot(a, x) + b) for a, b in zip(As, add_)]
+
     else:  # 3.9-3.11: the same sums with no Python frame per dot
 
         def dots(As: "Iterable[Sequence[float]]", Bs: "Iterable[Sequence[float]]") -> "Iterator[float]":
             """dot(a, b) for each pair, lazily."""
             return map(sum, map(map, repeat(mul), As, Bs))
+
+        def dots_all(As: "List[Buf]", Bs: "List[Buf]") -> "List[float]":
+            """[dot(a, b) for a in As for b in Bs]: every pair, one pass."""
+            return list(dots([a for a in As for _ in Bs], Bs * len(As)))
+
+        def dots_plus(
+            As: "List[Buf]", x: "Buf", add_: "Buf", f: "Optional[Callable[[float], float]]" = None
+        ) -> "Iterable[float]":
+            """dot(a, x) + b (then f of it) for each row a and addend b."""
+            pre = map(add, dots(As, repeat(x, len(As))), add_)
+            return pre if f is None else map(f, pre)
 
     def zeros(n: int) -> "Buf":
         return [0.0] * n
@@ -157,9 +186,10 @@ if not MICROPYTHON:
         x = v[voff : voff + C]
         if bias:
             x.append(1.0)
-        pre = dots(rs, repeat(x, R))
         if add_ is not None:
-            pre = map(add, pre, add_[aoff : aoff + R * astride : astride])
+            out[ooff : ooff + R] = dots_plus(rs, x, add_[aoff : aoff + R * astride : astride], act)
+            return
+        pre = dots(rs, repeat(x, R))
         if act is not None:
             pre = map(act, pre)
         out[ooff : ooff + R] = pre
@@ -168,10 +198,21 @@ if not MICROPYTHON:
         MT: "Mat", v: "Buf", voff: int, out: "Buf", ooff: int, add_: "Optional[Buf]" = None, aoff: int = 0
     ) -> None:
         C = len(MT)
-        pre = dots(MT, repeat(v[voff : voff + len(MT[0])], C))
-        if add_ is not None:
-            pre = map(add, pre, add_[aoff : aoff + C])
-        out[ooff : ooff + C] = pre
+        x = v[voff : voff + len(MT[0])]
+        out[ooff : ooff + C] = dots(MT, repeat(x, C)) if add_ is None else dots_plus(MT, x, add_[aoff : aoff + C])
+
+    def mm(M: "Mat", v: "Buf", voff: int, step: int, out: "Buf", ooff: int, n: int) -> None:
+        rs, C, bias = M
+        xs = [v[k : k + C] for k in range(voff, voff + n * step, step)]
+        if bias:
+            for x in xs:
+                x.append(1.0)
+        out[ooff : ooff + n * len(rs)] = dots_all(xs, rs)
+
+    def mtm(MT: "Mat", v: "Buf", voff: int, step: int, out: "Buf", ooff: int, n: int) -> None:
+        R = len(MT[0])
+        xs = [v[k : k + R] for k in range(voff, voff + n * step, step)]
+        out[ooff : ooff + n * len(MT)] = dots_all(xs, MT)
 
     def dtanh(h: "Buf", hoff: int, d: "Buf", doff: int, out: "Buf", ooff: int, n: int) -> None:
         out[ooff : ooff + n] = [(1.0 - a * a) * b for a, b in zip(h[hoff : hoff + n], d[doff : doff + n])]
@@ -182,7 +223,7 @@ if not MICROPYTHON:
         ea, eb = aoff + n * astep, boff + n * bstep
         acols = [a[aoff + i : ea : astep] for i in range(R)]
         bcols = [b[boff + j : eb : bstep] for j in range(C)]
-        G[goff : goff + R * C] = dots([ai for ai in acols for _ in bcols], bcols * R)
+        G[goff : goff + R * C] = dots_all(acols, bcols)
 
     def sum_time(G: "Buf", goff: int, R: int, a: "Buf", aoff: int, astep: int, n: int) -> None:
         e = aoff + n * astep
@@ -207,6 +248,20 @@ if not MICROPYTHON:
         inv = 1.0 / s
         p[poff : poff + n] = [v * inv for v in e]
         return m + log(s)
+
+    def softmax_rows(z: "Buf", zoff: int, R: int, C: int, p: "Buf", poff: int) -> "List[float]":
+        # softmax() of each of R rows of C, in one loop; the same numbers
+        out = []
+        for t in range(R):
+            lo = t * C
+            zt = z[zoff + lo : zoff + lo + C]
+            m = max(zt)
+            e = [exp(v - m) for v in zt]
+            s = sum(e)
+            inv = 1.0 / s
+            p[poff + lo : poff + lo + C] = [v * inv for v in e]
+            out.append(m + log(s))
+        return out
 
     def amap(f: "Callable[[float], float]", src: "Buf", soff: int, dst: "Buf", doff: int, n: int) -> None:
         dst[doff : doff + n] = map(f, src[soff : soff + n])
@@ -355,6 +410,16 @@ else:
                 s += add_[aoff + j]
             out[ooff + j] = s
 
+    def mm(M: "Mat", v: "Buf", voff: int, step: int, out: "Buf", ooff: int, n: int) -> None:
+        R = M[2]
+        for t in range(n):
+            mv(M, v, voff + t * step, out, ooff + t * R)
+
+    def mtm(MT: "Mat", v: "Buf", voff: int, step: int, out: "Buf", ooff: int, n: int) -> None:
+        C = MT[3]
+        for t in range(n):
+            mtv(MT, v, voff + t * step, out, ooff + t * C)
+
     def dtanh(h: "Buf", hoff: int, d: "Buf", doff: int, out: "Buf", ooff: int, n: int) -> None:
         for k in range(n):
             a = h[hoff + k]
@@ -412,6 +477,9 @@ else:
         for k in range(poff, poff + n):
             p[k] = p[k] * inv
         return m + log(s)
+
+    def softmax_rows(z: "Buf", zoff: int, R: int, C: int, p: "Buf", poff: int) -> "List[float]":
+        return [softmax(z, zoff + t * C, C, p, poff + t * C) for t in range(R)]
 
     def amap(f: "Callable[[float], float]", src: "Buf", soff: int, dst: "Buf", doff: int, n: int) -> None:
         for k in range(n):
@@ -512,6 +580,8 @@ __all__ = [
     "dot",
     "mv",
     "mtv",
+    "mm",
+    "mtm",
     "dtanh",
     "outer_time",
     "sum_time",
@@ -519,6 +589,7 @@ __all__ = [
     "gather",
     "sigmoid",
     "softmax",
+    "softmax_rows",
     "amap",
     "amap2",
     "sub",

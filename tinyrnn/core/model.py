@@ -34,9 +34,10 @@
 #
 # Every loop is a primitive of ``kernels`` (matrix x vector into a buffer,
 # its transpose, weight gradients as sums over time): this module is the
-# math only. The one-layer tanh model keeps its fused loop (the output layer
-# per step, the token's Wxh column added inside the recurrent mat-vec);
-# every other cell and depth runs layer after layer over the sequence
+# math only. The one-layer tanh model keeps its own loop (the token's Wxh
+# column added inside the recurrent mat-vec, then the output layer of the
+# whole chunk in one ``mm``; backward: ``Why^T dz`` of every step in one
+# ``mtm``); every other cell and depth runs layer after layer over the sequence
 # (stack.py, imported by the first such model). The training buffers (grads,
 # activations, the copied input) are allocated by the first ``forward`` (or
 # the first read of one of them), so a model that only runs ``step`` holds
@@ -421,13 +422,12 @@ class RNN:
             for t in range(n):
                 mv(Wx, x, t * X, pre, 0)
                 mv(Wh, h, t * H, h, (t + 1) * H, tanh, pre, 0, 1)
-                mv(Wo, h, (t + 1) * H, z, t * Y)
         else:
             tokens = self.tokens
             for t in range(n):
                 # h[t+1] = tanh([Whh | bh] [h[t] | 1] + column tokens[t] of Wxh)
                 mv(Wh, h, t * H, h, (t + 1) * H, tanh, P, L.Wxh + tokens[t], X)
-                mv(Wo, h, (t + 1) * H, z, t * Y)
+        k.mm(Wo, h, H, H, z, 0, n)  # z[t] = [Why | by] [h[t+1] | 1] for every step
         self.loss = heads.forward(self.head, z, self.p, n, Y, self.ids, self.targets, self.w)
         return self.loss
 
@@ -478,13 +478,13 @@ class RNN:
         WoT = k.cols(P, L.Why, Y, H)
         WhT = k.cols(P, L.Whh, H, H)
         mtv, dtanh = k.mtv, k.dtanh
-        k.fill(dnext, 0, H, 0.0)  # dL/dh[n] from beyond the sequence
-        for t in range(n - 1, -1, -1):
+        k.mtm(WoT, dz, 0, Y, dh, 0, n)  # dh[t] = Why^T dz[t] for every step (nothing from beyond step n-1)
+        for t in range(n - 1, 0, -1):
             lo = t * H
-            mtv(WoT, dz, t * Y, dh, lo, dnext, 0)  # dh[t] = Why^T dz[t] + dh_next
             dtanh(h, lo + H, dh, lo, dh_raw, lo, H)  # dh_raw[t] = (1 - h[t+1]^2) dh[t]
-            mtv(WhT, dh_raw, lo, dnext, 0)  # dh_next = Whh^T dh_raw[t]
-        # dnext is now dL/dh[0] (self.dh0)
+            mtv(WhT, dh_raw, lo, dh, lo - H, dh, lo - H)  # dh[t-1] += Whh^T dh_raw[t]
+        dtanh(h, H, dh, 0, dh_raw, 0, H)
+        mtv(WhT, dh_raw, 0, dnext, 0)  # dL/dh[0] = Whh^T dh_raw[0]
 
     def final_state(self) -> "List[float]":
         """The state after the last forward pass, in new_state()'s layout (carry it into the next chunk)."""
