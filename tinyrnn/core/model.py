@@ -512,7 +512,7 @@ class RNN:
         Wh = k.rows(P, L.Whh, H, H, L.bh)
         Wo = (k.rows_copy if self.frozen else k.rows)(P, L.Why, self.Y, H, L.by)
         Wx = k.rows(P, L.Wxh, H, self.X) if dense else None
-        v = (P, k.snapshot(P), Wh, Wo, Wx, k.zeros(H))
+        v = (P, None if self.frozen else k.snapshot(P), Wh, Wo, Wx, k.zeros(H))
         self._step_views = v
         return v
 

@@ -96,7 +96,7 @@ def _views(m: "RNN", dense: bool) -> "tuple[Any, ...]":
         wx, wh, bx, bh, Xl = Lt.layer[l]
         W.append((k.rows(P, wh, G * H, H, bh), k.rows(P, wx, G * H, Xl, bx) if l or dense else None))
     Wo = (k.rows_copy if m.frozen else k.rows)(P, Lt.Why, m.Y, H, Lt.by)
-    v = (P, k.snapshot(P), W, Wo, dense, k.zeros(G * H), k.zeros(G * H), k.zeros(H))
+    v = (P, None if m.frozen else k.snapshot(P), W, Wo, dense, k.zeros(G * H), k.zeros(G * H), k.zeros(H))
     m._step_views = v
     return v
 
