@@ -10,6 +10,7 @@ sys.path.insert(0, HERE)
 import export_cases as ec  # noqa: E402  (puts tools/ on sys.path)
 
 from tinyrnn import RNN, Adagrad, Rng, clip_elementwise, init_params  # noqa: E402
+from tinyrnn.core.heads import softmax_row  # noqa: E402
 from tinyrnn.workflow import quant  # noqa: E402
 
 _cache = {}  # type: dict
@@ -54,6 +55,27 @@ def classifier(iters: int = 400):
         fit(m, data, Adagrad(m.num_params, 0.05), iters)
         _cache["cls"] = (m, data)
     return _cache["cls"]
+
+
+def float_text_loss(m: RNN, ids: "list[int]") -> float:
+    """The float model's mean loss in nats per symbol over ``ids``, stepped as the integer model is."""
+    h, z, p = m.new_state(), [0.0] * m.Y, [0.0] * m.Y
+    total = 0.0
+    for t in range(len(ids) - 1):
+        m.step(h, ids[t], z)
+        total += softmax_row(z, p, 0, m.Y) - z[ids[t + 1]]
+    return total / (len(ids) - 1)
+
+
+def float_accuracy(m: RNN, data) -> float:
+    """The float classifier's accuracy over ``data`` (sequences, class), read at the last step."""
+    right = 0
+    for xs, c in data:
+        h, z = m.new_state(), [0.0] * m.Y
+        for x in xs:
+            m.step(h, x, z)
+        right += z.index(max(z)) == c
+    return right / len(data)
 
 
 def quantized_char(width: str):

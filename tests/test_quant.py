@@ -111,14 +111,7 @@ def test_dense_model_needs_x_range():
 
 def test_quantised_char_model_tracks_the_float_model():
     m, vocab, ids = qc.char_model()
-    state = m.new_state()
-    zf = [0.0] * m.Y
-    floss = 0.0
-    for t in range(len(ids) - 1):
-        m.step(state, ids[t], zf)
-        lse = max(zf) + math.log(sum(math.exp(v - max(zf)) for v in zf))
-        floss += lse - zf[ids[t + 1]]
-    floss /= len(ids) - 1
+    floss = qc.float_text_loss(m, ids)
     for w, tol in (("int16", 0.03), ("int8", 0.08)):
         qm = qc.quantized_char(w)
         qloss = quant.text_loss(qm, ids)
@@ -128,15 +121,10 @@ def test_quantised_char_model_tracks_the_float_model():
 def test_quantised_classifier_keeps_its_accuracy():
     cm, data = qc.classifier()
     ex = [SeqExample(xs, [c], True, 0) for xs, c in data]
-    right = 0
-    for xs, c in data:
-        h, z = cm.new_state(), [0.0] * 3
-        for x in xs:
-            cm.step(h, x, z)
-        right += z.index(max(z)) == c
+    facc = qc.float_accuracy(cm, data)
     for w in ("int8", "int16"):
         acc = quant.sequence_quality(qc.quantized_classifier(w), "softmax", ex)["eval_acc"]
-        assert acc >= right / len(data) - 0.05, (w, acc)
+        assert acc >= facc - 0.05, (w, acc)
 
 
 def test_emulator_rejects_bad_input():

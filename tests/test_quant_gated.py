@@ -13,25 +13,16 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import quant_cases as qc  # noqa: E402
 import quant_gated_cases as qg  # noqa: E402
 
 from tinyrnn import RNN, Rng, init_params  # noqa: E402
 from tinyrnn.cli import main as cli_main  # noqa: E402
 from tinyrnn.core import quant as Q  # noqa: E402
-from tinyrnn.core.heads import softmax_row  # noqa: E402
 from tinyrnn.workflow import checkpoint, quant  # noqa: E402
 from tinyrnn.workflow.datasets import SeqExample  # noqa: E402
 
 WIDTHS = ("int8", "int16")
-
-
-def float_text_loss(m: RNN, ids: "list[int]") -> float:
-    h, z, p = m.new_state(), [0.0] * m.Y, [0.0] * m.Y
-    total = 0.0
-    for t in range(len(ids) - 1):
-        m.step(h, ids[t], z)
-        total += softmax_row(z, p, 0, m.Y) - z[ids[t + 1]]
-    return total / (len(ids) - 1)
 
 
 # ------------------------------------------------------------- quality
@@ -39,7 +30,7 @@ def test_gated_char_models_lose_little_in_integers():
     """int16 within 0.03 nats/char of the float model, int8 within 0.08 (the issue's bounds), on every trained model."""
     ids = qg.text_ids()
     for m, _, cal in qg.char_models():
-        floss = float_text_loss(m, ids)
+        floss = qc.float_text_loss(m, ids)
         for w, tol in (("int16", 0.03), ("int8", 0.08)):
             qloss = quant.text_loss(quant.quantize(m, "token", w, cal), ids)
             assert abs(qloss - floss) <= tol, (m.cell, m.layers, w, qloss, floss)
@@ -48,16 +39,11 @@ def test_gated_char_models_lose_little_in_integers():
 def test_gated_and_stacked_classifiers_keep_their_accuracy():
     for m, data, cal in qg.classifiers():
         ex = [SeqExample(xs, [c], True, 0) for xs, c in data]
-        right = 0
-        for xs, c in data:
-            h, z = m.new_state(), [0.0] * 3
-            for x in xs:
-                m.step(h, x, z)
-            right += z.index(max(z)) == c
-        assert right / len(data) > 0.6, (m.cell, right)  # the models learnt something
+        facc = qc.float_accuracy(m, data)
+        assert facc > 0.6, (m.cell, facc)  # the models learnt something
         for w in WIDTHS:
             acc = quant.sequence_quality(quant.quantize(m, "dense", w, cal), "softmax", ex)["eval_acc"]
-            assert acc >= right / len(data) - 0.02, (m.cell, m.layers, w, acc, right / len(data))
+            assert acc >= facc - 0.02, (m.cell, m.layers, w, acc, facc)
 
 
 def test_integer_state_tracks_the_float_state():
