@@ -10,6 +10,7 @@ sys.path.insert(0, HERE)
 import export_cases as ec  # noqa: E402  (puts tools/ on sys.path)
 
 from tinyrnn import RNN, Adagrad, Rng, clip_elementwise, init_params  # noqa: E402
+from tinyrnn.core import quant as Q  # noqa: E402
 from tinyrnn.core.heads import softmax_row  # noqa: E402
 from tinyrnn.workflow import quant  # noqa: E402
 
@@ -76,6 +77,15 @@ def float_accuracy(m: RNN, data) -> float:
             m.step(h, x, z)
         right += z.index(max(z)) == c
     return right / len(data)
+
+
+def greedy(qm, tok: int, steps: int):
+    """(last token, logits, state) after ``steps`` greedy steps of the integer model from token ``tok``."""
+    st, z = qm.new_state(), [0] * qm.Y
+    for _ in range(steps):
+        qm.step(st, tok, z)
+        tok = Q.argmax(z)
+    return tok, z, st
 
 
 def quantized_char(width: str):

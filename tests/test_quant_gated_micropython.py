@@ -16,29 +16,19 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import quant_cases as qc  # noqa: E402
 import quant_gated_cases as qg  # noqa: E402
 from test_export_micropython import mpy_cross  # noqa: E402
 from test_micropython import run_micropython  # noqa: E402
-from test_quant_micropython import MODULE_SCRIPT  # noqa: E402
+from test_quant_micropython import MODULE_SCRIPT, RUN  # noqa: E402
 
 from tinyrnn.core import quant as Q  # noqa: E402
 from tinyrnn.export.micropython_int import module  # noqa: E402
 from tinyrnn.workflow import quant  # noqa: E402
 
-SCRIPT = """
-import gc
-import %(name)s as m
-INPUTS = %(inputs)r
+SCRIPT = RUN + """
 C = getattr(m, "c", [])
-tok = %(prime)d
 hs = 0
-def run(k):
-    global tok
-    if INPUTS:
-        return m.step(INPUTS[k %% len(INPUTS)])
-    z = m.step(tok)
-    tok = m.argmax(z)
-    return z
 for k in range(%(steps)d):
     z = run(k)
     for v in z:
@@ -125,9 +115,5 @@ def test_gated_emulator_runs_unchanged_under_micropython():
                 "prime": vocab.index(" ")}
         proc = run_micropython(EMULATOR_SCRIPT % args)
         assert proc.returncode == 0, proc.stderr[-3000:]
-        st, z = qm.new_state(), [0] * qm.Y
-        tok = vocab.index(" ")
-        for _ in range(300):
-            qm.step(st, tok, z)
-            tok = Q.argmax(z)
+        tok, z, st = qc.greedy(qm, vocab.index(" "), 300)
         assert proc.stdout.splitlines() == ["%d %s %s" % (tok, z, st)], (m.cell, m.layers)

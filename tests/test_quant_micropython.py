@@ -27,11 +27,11 @@ from tinyrnn.workflow.quant import dense_input  # noqa: E402
 
 CHAR_STEPS = 2000
 
-MODULE_SCRIPT = """
+# run(k): one step of the module -- dense inputs cycled, or greedy text from the prime token
+RUN = """
 import gc
 import %(name)s as m
 INPUTS = %(inputs)r
-out = []
 tok = %(prime)d
 def run(k):
     global tok
@@ -40,6 +40,9 @@ def run(k):
     z = m.step(tok)
     tok = m.argmax(z)
     return z
+"""
+
+MODULE_SCRIPT = RUN + """
 for k in range(%(steps)d):
     z = run(k)
     if k %% 50 == 49:
@@ -126,10 +129,6 @@ def test_emulator_runs_unchanged_under_micropython():
     }
     proc = run_micropython(EMULATOR_SCRIPT % args)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    st, z = qm.new_state(), [0] * qm.Y
-    tok = vocab.index(" ")
-    for _ in range(500):
-        qm.step(st, tok, z)
-        tok = Q.argmax(z)
+    tok, z, st = qc.greedy(qm, vocab.index(" "), 500)
     kern = "%d %d" % (sum(Q.tanh_q12(p) for p in range(-32768, 32768, 7)), sum(Q.sigmoid_q11(p) for p in range(-32768, 32768, 7)))
     assert proc.stdout.splitlines() == ["%d %s %s" % (tok, z, st[0]), kern]
