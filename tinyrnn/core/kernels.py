@@ -62,7 +62,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence
+    from typing import Any, Callable, List, Optional, Sequence
 
     Buf = List[float]
     Mat = Any
@@ -94,50 +94,9 @@ def sigmoid(x: float) -> float:
 
 
 if not MICROPYTHON:
-    from itertools import repeat
     from operator import add, mul
 
-    def _dot_fallback(a: "Sequence[float]", b: "Sequence[float]") -> float:
-        s: float = sum(map(mul, a, b))
-        return s
-
-    # dot(a, b) = sum_i a[i] * b[i]
-    dot: "Callable[[Sequence[float], Sequence[float]], float]" = getattr(math, "sumprod", _dot_fallback)
-
-    if hasattr(math, "sumprod"):
-
-        def dots(As: "Iterable[Sequence[float]]", Bs: "Iterable[Sequence[float]]") -> "Iterator[float]":
-            """dot(a, b) for each pair, lazily."""
-            return map(dot, As, Bs)
-
-        def dots_all(As: "List[Buf]", Bs: "List[Buf]") -> "List[float]":
-            """[dot(a, b) for a in As for b in Bs]: every pair, one pass."""
-            return [dot(a, b) for a in As for b in Bs]
-
-        def dots_plus(
-            As: "List[Buf]", x: "Buf", add_: "Buf", f: "Optional[Callable[[float], float]]" = None
-        ) -> "Iterable[float]":
-            """dot(a, x) + b (then f of it) for each row a and addend b."""
-            if f is None:
-                return [dot(a, x) + b for a, b in zip(As, add_)]
-            return [f(dot(a, x) + b) for a, b in zip(As, add_)]
-
-    else:  # 3.9-3.11: the same sums with no Python frame per dot
-
-        def dots(As: "Iterable[Sequence[float]]", Bs: "Iterable[Sequence[float]]") -> "Iterator[float]":
-            """dot(a, b) for each pair, lazily."""
-            return map(sum, map(map, repeat(mul), As, Bs))
-
-        def dots_all(As: "List[Buf]", Bs: "List[Buf]") -> "List[float]":
-            """[dot(a, b) for a in As for b in Bs]: every pair, one pass."""
-            return list(dots([a for a in As for _ in Bs], Bs * len(As)))
-
-        def dots_plus(
-            As: "List[Buf]", x: "Buf", add_: "Buf", f: "Optional[Callable[[float], float]]" = None
-        ) -> "Iterable[float]":
-            """dot(a, x) + b (then f of it) for each row a and addend b."""
-            pre = map(add, dots(As, repeat(x, len(As))), add_)
-            return pre if f is None else map(f, pre)
+    from .dots import dot, dots_all, dots_plus  # math.sumprod, or short rows written out
 
     def zeros(n: int) -> "Buf":
         return [0.0] * n
@@ -189,17 +148,15 @@ if not MICROPYTHON:
         if add_ is not None:
             out[ooff : ooff + R] = dots_plus(rs, x, add_[aoff : aoff + R * astride : astride], act)
             return
-        pre = dots(rs, repeat(x, R))
-        if act is not None:
-            pre = map(act, pre)
-        out[ooff : ooff + R] = pre
+        pre = dots_all([x], rs)
+        out[ooff : ooff + R] = pre if act is None else map(act, pre)
 
     def mtv(
         MT: "Mat", v: "Buf", voff: int, out: "Buf", ooff: int, add_: "Optional[Buf]" = None, aoff: int = 0
     ) -> None:
         C = len(MT)
         x = v[voff : voff + len(MT[0])]
-        out[ooff : ooff + C] = dots(MT, repeat(x, C)) if add_ is None else dots_plus(MT, x, add_[aoff : aoff + C])
+        out[ooff : ooff + C] = dots_all([x], MT) if add_ is None else dots_plus(MT, x, add_[aoff : aoff + C])
 
     def mm(M: "Mat", v: "Buf", voff: int, step: int, out: "Buf", ooff: int, n: int) -> None:
         rs, C, bias = M
