@@ -19,8 +19,9 @@
 #     mtm(MT, v, voff, step, out, ooff, n)  mtv for n vectors: out[ooff+t*C+j] = sum_i W[i,j] v[voff+t*step+i]
 #     dtanh(h, hoff, d, doff, out, ooff, n) out = (1 - h*h) * d
 #     dsigmoid(s, soff, d, doff, out, ooff, n)  out = s * (1 - s) * d   (gates of GRU/LSTM)
-#     outer_time(G, goff, R, C, a, aoff, astep, b, boff, bstep, n)
+#     outer_time(G, goff, R, C, a, aoff, astep, b, boff, bstep, n, soff)
 #                                           G[i,j] = sum_t a[aoff+t*astep+i] * b[boff+t*bstep+j]
+#                                           (and sum_time into G[soff:] if soff >= 0: a bias's gradient)
 #     sum_time(G, goff, R, a, aoff, astep, n)  G[goff+i] = sum_t a[aoff+t*astep+i]
 #     add_col(G, off, R, C, j, v, voff)     G[off+i*C+j] += v[voff+i]  (one-hot input's gradient)
 #     gather(src, soff, stride, out, ooff, n, add, aoff)
@@ -113,8 +114,8 @@ if not MICROPYTHON:
     def rows(P: "Buf", off: int, R: int, C: int, boff: int = -1) -> "Mat":
         rs = [P[k : k + C] for k in range(off, off + R * C, C)]
         if boff >= 0:
-            for i in range(R):
-                rs[i].append(P[boff + i])
+            for r, b in zip(rs, P[boff : boff + R]):
+                r.append(b)
         return (rs, C, boff >= 0)
 
     rows_copy = rows
@@ -175,12 +176,25 @@ if not MICROPYTHON:
         out[ooff : ooff + n] = [(1.0 - a * a) * b for a, b in zip(h[hoff : hoff + n], d[doff : doff + n])]
 
     def outer_time(
-        G: "Buf", goff: int, R: int, C: int, a: "Buf", aoff: int, astep: int, b: "Buf", boff: int, bstep: int, n: int
+        G: "Buf",
+        goff: int,
+        R: int,
+        C: int,
+        a: "Buf",
+        aoff: int,
+        astep: int,
+        b: "Buf",
+        boff: int,
+        bstep: int,
+        n: int,
+        soff: int = -1,
     ) -> None:
         ea, eb = aoff + n * astep, boff + n * bstep
         acols = [a[aoff + i : ea : astep] for i in range(R)]
         bcols = [b[boff + j : eb : bstep] for j in range(C)]
         G[goff : goff + R * C] = dots_all(acols, bcols)
+        if soff >= 0:
+            G[soff : soff + R] = map(sum, acols)
 
     def sum_time(G: "Buf", goff: int, R: int, a: "Buf", aoff: int, astep: int, n: int) -> None:
         e = aoff + n * astep
@@ -383,8 +397,21 @@ else:
             out[ooff + k] = (1.0 - a * a) * d[doff + k]
 
     def outer_time(
-        G: "Buf", goff: int, R: int, C: int, a: "Buf", aoff: int, astep: int, b: "Buf", boff: int, bstep: int, n: int
+        G: "Buf",
+        goff: int,
+        R: int,
+        C: int,
+        a: "Buf",
+        aoff: int,
+        astep: int,
+        b: "Buf",
+        boff: int,
+        bstep: int,
+        n: int,
+        soff: int = -1,
     ) -> None:
+        if soff >= 0:
+            sum_time(G, soff, R, a, aoff, astep, n)
         k = goff
         for i in range(R):
             for j in range(C):

@@ -454,10 +454,8 @@ class RNN:
         self._bptt(self.__dict__.get("dh", dh_raw))  # dh kept once it has been read (see _dh)
 
         # weight gradients as sums over time
-        k.outer_time(G, L.Why, Y, H, dz, 0, Y, h, H, H, n)  # dWhy = sum_t dz[t] h[t+1]^T
-        k.sum_time(G, L.by, Y, dz, 0, Y, n)
-        k.outer_time(G, L.Whh, H, H, dh_raw, 0, H, h, 0, H, n)  # dWhh = sum_t dh_raw[t] h[t]^T
-        k.sum_time(G, L.bh, H, dh_raw, 0, H, n)
+        k.outer_time(G, L.Why, Y, H, dz, 0, Y, h, H, H, n, L.by)  # dWhy = sum_t dz[t] h[t+1]^T, dby = sum_t dz[t]
+        k.outer_time(G, L.Whh, H, H, dh_raw, 0, H, h, 0, H, n, L.bh)  # dWhh = sum_t dh_raw[t] h[t]^T, dbh
         if self.dense:
             k.outer_time(G, L.Wxh, H, X, dh_raw, 0, H, self.x, 0, X, n)
         else:

@@ -50,8 +50,7 @@ def backward(m: "RNN", n: int) -> None:
     WoT, top = k.cols(P, Lt.Why, Y, H), (L - 1) * S1
     for t in range(n):
         k.mtv(WoT, dz, t * Y, dh, ((L - 1) * T + t) * H)  # the top layer's dh[t] = Why^T dz[t]
-    k.outer_time(Gr, Lt.Why, Y, H, dz, 0, Y, h, top + H, H, n)  # dWhy = sum_t dz[t] h_top[t+1]^T
-    k.sum_time(Gr, Lt.by, Y, dz, 0, Y, n)
+    k.outer_time(Gr, Lt.Why, Y, H, dz, 0, Y, h, top + H, H, n, Lt.by)  # dWhy = sum_t dz[t] h_top[t+1]^T, dby
     k.fill(d0, 0, m.S, 0.0)  # dL/dh (and dL/dc) from beyond the sequence
     for l in range(L - 1, -1, -1):
         wx, wh, bx, bh, Xl = Lt.layer[l]
@@ -62,18 +61,17 @@ def backward(m: "RNN", n: int) -> None:
             k.vadd(dh, dp, d0, dnp, dh, dp, H)  # dh[t] += dL/dh[t+1] through step t+1
             bwd(WhT, h, hl + t * H, dh, dp, a, ap, e, dl + t * H, c, hl + t * H, da, ap, dah, ap, d0, dnp, d0, dcp, H)
         # d0 now holds dL/d(layer l's initial state); the weight gradients as sums over time
-        k.outer_time(Gr, wh, GH, H, dah, al, GH, h, hl, H, n)  # dWhh = sum_t dah[t] h[t]^T
-        k.sum_time(Gr, bh, GH, dah, al, GH, n)
-        if bx >= 0:
-            k.sum_time(Gr, bx, GH, da, al, GH, n)
+        k.outer_time(Gr, wh, GH, H, dah, al, GH, h, hl, H, n, bh)  # dWhh = sum_t dah[t] h[t]^T, dbhh
         if l > 0:  # the input is layer l-1's h[1..n]: its weight gradient, and dL/dh of layer l-1 from above
-            k.outer_time(Gr, wx, GH, H, da, al, GH, h, hl - S1 + H, H, n)
+            k.outer_time(Gr, wx, GH, H, da, al, GH, h, hl - S1 + H, H, n, bx)  # dWxh, gated: dbxh
             WxT = k.cols(P, wx, GH, H)
             for t in range(n):
                 k.mtv(WxT, da, al + t * GH, dh, dl - T * H + t * H)
         elif m.dense:
-            k.outer_time(Gr, wx, GH, X, da, 0, GH, m.x, 0, X, n)
+            k.outer_time(Gr, wx, GH, X, da, 0, GH, m.x, 0, X, n, bx)
         else:
+            if bx >= 0:
+                k.sum_time(Gr, bx, GH, da, al, GH, n)
             k.fill(Gr, wx, GH * X, 0.0)
             tokens, used = m.tokens, m.used
             del used[:]
