@@ -57,7 +57,7 @@ else:  # 3.9-3.11: the same sums with no Python frame per dot
         return pre if f is None else map(f, pre)
 
 
-_short = {}  # type: Dict[int, Any]  # row length -> (all, plus), compiled on first use
+_short = [None] * (SHORT + 1)  # type: List[Any]  # [C]: (all, plus) for rows of C, compiled on first use
 
 _TEMPLATE = """
 def all_(As, Bs):
@@ -72,7 +72,7 @@ def plus(As, x, add_, f):
 
 
 def _written_out(C: int) -> "Any":
-    pair = _short.get(C)
+    pair = _short[C]
     if pair is None:
         a = "".join("a%d, " % j for j in range(C))  # trailing comma: a tuple target even for C = 1
         b = "".join("b%d, " % j for j in range(C))
@@ -87,14 +87,15 @@ def dots_all(As: "List[Buf]", Bs: "List[Buf]") -> "List[float]":
     """[dot(a, b) for a in As for b in Bs]: every pair, one pass."""
     C = len(Bs[0]) if Bs else 0
     if 0 < C <= SHORT:
-        out: "List[float]" = _written_out(C)[0](As, Bs)
+        out: "List[float]" = (_short[C] or _written_out(C))[0](As, Bs)
         return out
     return _long_all(As, Bs)
 
 
 def dots_plus(As: "List[Buf]", x: "Buf", add_: "Buf", f: "Fn" = None) -> "Iterable[float]":
     """dot(a, x) + c (then f of it) for each row a and addend c."""
-    if 0 < len(x) <= SHORT:
-        out: "List[float]" = _written_out(len(x))[1](As, x, add_, f)
+    C = len(x)
+    if 0 < C <= SHORT:
+        out: "List[float]" = (_short[C] or _written_out(C))[1](As, x, add_, f)
         return out
     return _long_plus(As, x, add_, f)

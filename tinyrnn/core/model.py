@@ -460,14 +460,10 @@ class RNN:
             k.outer_time(G, L.Wxh, H, X, dh_raw, 0, H, self.x, 0, X, n)
         else:
             k.fill(G, L.Wxh, H * X, 0.0)
-            tokens, used = self.tokens, self.used
-            del used[:]
+            tokens = self.tokens
             for t in range(n):
-                j = tokens[t]
-                k.add_col(G, L.Wxh, H, X, j, dh_raw, t * H)
-                if j not in used:
-                    used.append(j)
-            used.sort()
+                k.add_col(G, L.Wxh, H, X, tokens[t], dh_raw, t * H)
+            self.used[:] = sorted(set(tokens[:n]))
 
     def _bptt(self, dh: "Buf") -> None:
         """The vanilla recurrence backwards in time: dh (or dh_raw itself), dh_raw and dh0."""

@@ -73,14 +73,10 @@ def backward(m: "RNN", n: int) -> None:
             if bx >= 0:
                 k.sum_time(Gr, bx, GH, da, al, GH, n)
             k.fill(Gr, wx, GH * X, 0.0)
-            tokens, used = m.tokens, m.used
-            del used[:]
+            tokens = m.tokens
             for t in range(n):
-                j = tokens[t]
-                k.add_col(Gr, wx, GH, X, j, da, t * GH)
-                if j not in used:
-                    used.append(j)
-            used.sort()
+                k.add_col(Gr, wx, GH, X, tokens[t], da, t * GH)
+            m.used[:] = sorted(set(tokens[:n]))
 
 
 def _views(m: "RNN", dense: bool) -> "tuple[Any, ...]":
