@@ -314,3 +314,106 @@ def test_every_primitive_agrees_between_cpython_and_micropython(capsys):
         assert len(a) == len(b), key
         assert all(abs(x - y) <= 1e-12 * max(1.0, abs(x)) for x, y in zip(a, b)), (key, a, b)
         assert any(x != 0.0 for x in a), key  # the case computed something
+
+
+# The tanh recurrence of a chunk (steps, dsteps) and outer_time's bias sums:
+# on CPython small H runs code compiled for its size (core/unrolled.py), so
+# each is checked bit for bit against the per-step kernels it replaces.
+def _recurrence_case(H, X=7, n=6, seed=3):
+    rng = random.Random(seed + H)
+    P = [rng.uniform(-0.9, 0.9) for _ in range(H * X + H * H + H)]
+    Whh, bh = H * X, H * X + H * H
+    ids = [rng.randrange(X) for _ in range(n)]
+    h0 = [rng.uniform(-1, 1) for _ in range(H)]
+    dh = [rng.uniform(-2, 2) for _ in range(n * H)]
+    return P, Whh, bh, ids, h0, dh
+
+
+@pytest.mark.parametrize("H", [1, 2, 8, 15, 16, 21])
+def test_steps_equal_a_loop_of_mv_bit_for_bit(H):
+    P, Whh, bh, ids, h0, _ = _recurrence_case(H)
+    n, X = len(ids), 7
+    M = k.rows(P, Whh, H, H, bh)
+    want = h0 + [0.0] * (n * H)
+    for t in range(n):
+        k.mv(M, want, t * H, want, (t + 1) * H, math.tanh, P, ids[t], X)
+    got = h0 + [0.0] * (n * H)
+    k.steps(M, got, n, P, 0, X, ids)
+    assert got == want and got[:H] == h0 and len(set(got[H:])) == n * H
+
+
+@pytest.mark.parametrize("H", [1, 2, 8, 15, 16, 21])
+@pytest.mark.parametrize("alias", [False, True])  # dh and dr one buffer, as the one-layer model runs it
+def test_dsteps_equal_the_per_step_loop_bit_for_bit(H, alias):
+    P, Whh, _, _, h0, dh0 = _recurrence_case(H)
+    n = len(dh0) // H
+    rng = random.Random(H)
+    h = h0 + [rng.uniform(-0.99, 0.99) for _ in range(n * H)]
+    MT = k.cols(P, Whh, H, H)
+    dh, dr, dnext = dh0[:], [0.0] * (n * H), [0.0] * H
+    for t in range(n - 1, 0, -1):
+        lo = t * H
+        k.dtanh(h, lo + H, dh, lo, dr, lo, H)
+        k.mtv(MT, dr, lo, dh, lo - H, dh, lo - H)
+    k.dtanh(h, H, dh, 0, dr, 0, H)
+    k.mtv(MT, dr, 0, dnext, 0)
+    dh2 = dh0[:]
+    dr2, dnext2 = (dh2 if alias else [0.0] * (n * H)), [0.0] * H
+    k.dsteps(MT, h, dh2, dr2, n, dnext2)
+    assert dr2 == dr and dnext2 == dnext and all(v != 0.0 for v in dnext)
+    if not alias:
+        assert dh2 == dh
+
+
+def test_outer_time_bias_sums_equal_sum_time():
+    rng = random.Random(5)
+    R, C, n = 6, 3, 9
+    a = [rng.uniform(-1, 1) for _ in range(n * R)]
+    b = [rng.uniform(-1, 1) for _ in range(n * C)]
+    G, G2 = [0.5] * 30, [0.5] * 30
+    k.outer_time(G, 0, R, C, a, 0, R, b, 0, C, n, 20)
+    k.outer_time(G2, 0, R, C, a, 0, R, b, 0, C, n)
+    k.sum_time(G2, 20, R, a, 0, R, n)
+    assert G == G2 and G[18:20] == [0.5, 0.5] and G[26:] == [0.5] * 4
+
+
+RECURRENCE = r"""
+import json, math
+from tinyrnn.core import kernels as k
+
+def vec(n, a, b):
+    v = k.zeros(n)
+    for i in range(n):
+        v[i] = 0.9 * math.sin(a * i + b)
+    return v
+
+out = {}
+for H in (3, 8, 16):
+    X, n = 5, 7
+    P = vec(H * X + H * H + H, 0.7, 0.1)
+    ids = [(3 * t + 1) % X for t in range(n)]
+    h = k.zeros((n + 1) * H)
+    k.put(h, 0, vec(H, 1.1, 0.3))
+    k.steps(k.rows(P, H * X, H, H, H * X + H * H), h, n, P, 0, X, ids)
+    dh, dr, dnext = vec(n * H, 0.5, 0.2), k.zeros(n * H), k.zeros(H)
+    k.dsteps(k.cols(P, H * X, H, H), h, dh, dr, n, dnext)
+    G = k.zeros(H * H + H)
+    k.outer_time(G, 0, H, H, dr, 0, H, h, 0, H, n, H * H)
+    out[str(H)] = list(h) + list(dh) + list(dr) + list(dnext) + list(G)
+print(json.dumps(dict((key, [repr(x) for x in val]) for key, val in out.items())))
+"""
+
+
+def test_recurrences_agree_between_cpython_and_micropython(capsys):
+    from test_micropython import run_micropython
+
+    exec(compile(RECURRENCE, "recurrence", "exec"), {"__name__": "recurrence"})
+    cp = json.loads(capsys.readouterr().out)
+    proc = run_micropython(RECURRENCE)
+    assert proc.returncode == 0, proc.stderr
+    mp = json.loads(proc.stdout)
+    assert sorted(cp) == sorted(mp) == ["16", "3", "8"]
+    for key in cp:
+        a, b = [float(x) for x in cp[key]], [float(x) for x in mp[key]]
+        assert len(a) == len(b), key
+        assert all(abs(x - y) <= 1e-12 * max(1.0, abs(x)) for x, y in zip(a, b)), (key, a, b)

@@ -45,8 +45,8 @@ def test_import_loads_the_model_only_and_names_resolve_on_use():
         "print(core)\nprint(after)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.splitlines()
-    # dots: the kernel layer's CPython dot products (MicroPython never imports it)
-    assert out[0] == "['tinyrnn.core.dots', 'tinyrnn.core.heads', 'tinyrnn.core.kernels', 'tinyrnn.core.model']"
+    # unrolled: the kernel layer's CPython dot products and recurrences (MicroPython never imports it)
+    assert out[0] == "['tinyrnn.core.heads', 'tinyrnn.core.kernels', 'tinyrnn.core.model', 'tinyrnn.core.unrolled']"
     assert "tinyrnn.core.optim" in out[1] and "tinyrnn.core.gradcheck" in out[1] and "tinyrnn.core.diagnostics" in out[1]
 
 

@@ -18,6 +18,10 @@
 #     mm(M, v, voff, step, out, ooff, n)    mv for n vectors: out[ooff+t*R+i] = W_i . v[voff+t*step:] + b_i
 #     mtm(MT, v, voff, step, out, ooff, n)  mtv for n vectors: out[ooff+t*C+j] = sum_i W[i,j] v[voff+t*step+i]
 #     dtanh(h, hoff, d, doff, out, ooff, n) out = (1 - h*h) * d
+#     steps(M, h, n, P, aoff, stride, ids)  h[t+1] = tanh(W h[t] + b + P[aoff+ids[t]+i*stride]), t < n
+#                                           (the tanh recurrence of a chunk; h[t] at t*H; M has the bias)
+#     dsteps(MT, h, dh, dr, n, dnext)       its BPTT, t = n-1 .. 0: dr[t] = (1 - h[t+1]^2) dh[t], then
+#                                           dh[t-1] += W^T dr[t], for t = 0 dnext = W^T dr[0]
 #     dsigmoid(s, soff, d, doff, out, ooff, n)  out = s * (1 - s) * d   (gates of GRU/LSTM)
 #     outer_time(G, goff, R, C, a, aoff, astep, b, boff, bstep, n, soff)
 #                                           G[i,j] = sum_t a[aoff+t*astep+i] * b[boff+t*bstep+j]
@@ -97,7 +101,7 @@ def sigmoid(x: float) -> float:
 if not MICROPYTHON:
     from operator import add, mul
 
-    from .dots import dot, dots_all, dots_plus  # math.sumprod, or short rows written out
+    from .unrolled import dot, dots_all, dots_plus, written  # math.sumprod, or written out for small sizes
 
     def zeros(n: int) -> "Buf":
         return [0.0] * n
@@ -174,6 +178,28 @@ if not MICROPYTHON:
 
     def dtanh(h: "Buf", hoff: int, d: "Buf", doff: int, out: "Buf", ooff: int, n: int) -> None:
         out[ooff : ooff + n] = [(1.0 - a * a) * b for a, b in zip(h[hoff : hoff + n], d[doff : doff + n])]
+
+    def steps(M: "Mat", h: "Buf", n: int, P: "Buf", aoff: int, stride: int, ids: "List[int]") -> None:
+        rs, C, bias = M
+        f = written("steps", C) if bias else None
+        if f is not None:
+            f(rs, h, n, P, aoff, stride, ids, tanh)
+            return
+        for t in range(n):
+            mv(M, h, t * C, h, (t + 1) * C, tanh, P, aoff + ids[t], stride)
+
+    def dsteps(MT: "Mat", h: "Buf", dh: "Buf", dr: "Buf", n: int, dnext: "Buf") -> None:
+        H = len(MT)
+        f = written("dsteps", H)
+        if f is not None:
+            f(MT, h, dh, dr, n, dnext)
+            return
+        for t in range(n - 1, 0, -1):
+            lo = t * H
+            dtanh(h, lo + H, dh, lo, dr, lo, H)
+            mtv(MT, dr, lo, dh, lo - H, dh, lo - H)
+        dtanh(h, H, dh, 0, dr, 0, H)
+        mtv(MT, dr, 0, dnext, 0)
 
     def outer_time(
         G: "Buf",
@@ -396,6 +422,20 @@ else:
             a = h[hoff + k]
             out[ooff + k] = (1.0 - a * a) * d[doff + k]
 
+    def steps(M: "Mat", h: "Buf", n: int, P: "Buf", aoff: int, stride: int, ids: "List[int]") -> None:
+        H = M[2]
+        for t in range(n):
+            mv(M, h, t * H, h, (t + 1) * H, tanh, P, aoff + ids[t], stride)
+
+    def dsteps(MT: "Mat", h: "Buf", dh: "Buf", dr: "Buf", n: int, dnext: "Buf") -> None:
+        H = MT[3]
+        for t in range(n - 1, 0, -1):
+            lo = t * H
+            dtanh(h, lo + H, dh, lo, dr, lo, H)
+            mtv(MT, dr, lo, dh, lo - H, dh, lo - H)
+        dtanh(h, H, dh, 0, dr, 0, H)
+        mtv(MT, dr, 0, dnext, 0)
+
     def outer_time(
         G: "Buf",
         goff: int,
@@ -567,6 +607,8 @@ __all__ = [
     "mm",
     "mtm",
     "dtanh",
+    "steps",
+    "dsteps",
     "outer_time",
     "sum_time",
     "add_col",

@@ -416,17 +416,13 @@ class RNN:
         P, L, h, z = self.params, self.layout, self.h, self.z
         Wh = k.rows(P, L.Whh, H, H, L.bh)  # [Whh | bh]
         Wo = k.rows(P, L.Why, Y, H, L.by)  # [Why | by]
-        mv, tanh = k.mv, k.tanh
         if self.dense:
-            Wx, x, pre = k.rows(P, L.Wxh, H, X), self.x, self._pre
+            Wx, x, pre, mv = k.rows(P, L.Wxh, H, X), self.x, self._pre, k.mv
             for t in range(n):
                 mv(Wx, x, t * X, pre, 0)
-                mv(Wh, h, t * H, h, (t + 1) * H, tanh, pre, 0, 1)
-        else:
-            tokens = self.tokens
-            for t in range(n):
-                # h[t+1] = tanh([Whh | bh] [h[t] | 1] + column tokens[t] of Wxh)
-                mv(Wh, h, t * H, h, (t + 1) * H, tanh, P, L.Wxh + tokens[t], X)
+                mv(Wh, h, t * H, h, (t + 1) * H, k.tanh, pre, 0, 1)
+        else:  # h[t+1] = tanh([Whh | bh] [h[t] | 1] + column tokens[t] of Wxh)
+            k.steps(Wh, h, n, P, L.Wxh, X, self.tokens)
         k.mm(Wo, h, H, H, z, 0, n)  # z[t] = [Why | by] [h[t+1] | 1] for every step
         self.loss = heads.forward(self.head, z, self.p, n, Y, self.ids, self.targets, self.w)
         return self.loss
@@ -471,14 +467,9 @@ class RNN:
         h, dz, dh_raw, dnext = self.h, self.dz, self.dh_raw, self.dh0
         WoT = k.cols(P, L.Why, Y, H)
         WhT = k.cols(P, L.Whh, H, H)
-        mtv, dtanh = k.mtv, k.dtanh
         k.mtm(WoT, dz, 0, Y, dh, 0, n)  # dh[t] = Why^T dz[t] for every step (nothing from beyond step n-1)
-        for t in range(n - 1, 0, -1):
-            lo = t * H
-            dtanh(h, lo + H, dh, lo, dh_raw, lo, H)  # dh_raw[t] = (1 - h[t+1]^2) dh[t]
-            mtv(WhT, dh_raw, lo, dh, lo - H, dh, lo - H)  # dh[t-1] += Whh^T dh_raw[t]
-        dtanh(h, H, dh, 0, dh_raw, 0, H)
-        mtv(WhT, dh_raw, 0, dnext, 0)  # dL/dh[0] = Whh^T dh_raw[0]
+        # back in time: dh_raw[t] = (1 - h[t+1]^2) dh[t], dh[t-1] += Whh^T dh_raw[t]; dL/dh[0] = Whh^T dh_raw[0]
+        k.dsteps(WhT, h, dh, dh_raw, n, dnext)
 
     def final_state(self) -> "List[float]":
         """The state after the last forward pass, in new_state()'s layout (carry it into the next chunk)."""
