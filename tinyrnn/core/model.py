@@ -134,6 +134,14 @@ def _finite_floats(what: str, values: "Sequence[float]", count: int) -> "List[fl
     return out
 
 
+def _ids_in(values: "Sequence[Any]", bound: int) -> bool:
+    """A list or tuple of plain ints (no bools) in [0, bound): the common case, in a few passes of C."""
+    return (
+        isinstance(values, (list, tuple)) and len(values) > 0 and set(map(type, values)) == {int}
+        and min(values) >= 0 and max(values) < bound
+    )
+
+
 def _is_token(v: object) -> bool:
     """An integer token id: an int (not a bool) or an integer type such as NumPy's (it has ``__index__``)."""
     if isinstance(v, int):
@@ -329,7 +337,10 @@ class RNN:
         else:
             if not self.tokens:
                 self.tokens = [0] * T
-            for t in range(n):
+            fast = _ids_in(xs, X)
+            if fast:
+                self.tokens[0:n] = xs  # type: ignore[assignment]
+            for t in range(0 if fast else n):  # the loop converts NumPy ids and names the first bad token
                 tok = xs[t]
                 if not isinstance(tok, int) and _is_token(tok):
                     tok = tok.__index__()  # type: ignore[attr-defined]  # a NumPy integer
@@ -345,7 +356,10 @@ class RNN:
                 "targets has length %d, expected %d (%s)" % (len(targets), m, "last step only" if last_only else "one per input step")
             )
         first_t = n - m
-        for j in range(m):
+        ids_ok = self.head == "softmax" and _ids_in(targets, Y)
+        if ids_ok:
+            self.ids[first_t:n] = targets  # type: ignore[assignment]
+        for j in range(0 if ids_ok else m):  # the loop names the first bad target
             t = first_t + j
             tgt = targets[j]
             if self.head == "softmax":
