@@ -6,10 +6,11 @@
 Times each phase of ``tools/bench_train.py``'s iteration (forward, backward,
 clip, Adagrad) and each kernel call inside them, by calling the same kernels
 the model calls on the same buffers (best of 5 x 300 runs, process CPU time),
-then the primitives of the iteration alone -- every dot product, ``exp``,
-``tanh`` and the Adagrad and clipping arithmetic over prebuilt lists, with no
-slicing, handles or calls between them: the floor of this algorithm in pure
-Python.
+then the primitives of the iteration alone -- every dot product (as the
+kernels compute it: written out for rows of up to 16 numbers, else
+``math.sumprod``), ``exp``, ``tanh`` and the Adagrad and clipping arithmetic
+over prebuilt lists, with no slicing, handles or calls between them: the
+floor of this algorithm in pure Python.
 """
 
 import math
@@ -23,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tinyrnn import RNN, Adagrad, Rng, clip_elementwise, init_params  # noqa: E402
 from tinyrnn.core import heads  # noqa: E402
 from tinyrnn.core import kernels as k  # noqa: E402
+from tinyrnn.core.unrolled import dots_all  # noqa: E402
 
 
 def tm(name: str, f: "Callable[[], object]", reps: int = 300) -> float:
@@ -39,13 +41,13 @@ def tm(name: str, f: "Callable[[], object]", reps: int = 300) -> float:
 def floor(H: int, X: int, Y: int, n: int, used: int) -> None:
     """The iteration's primitives with no glue: dots, exp, tanh, Adagrad and clip arithmetic."""
     r = Rng(5)
-    dot, exp, tanh, sqrt = k.dot, math.exp, math.tanh, math.sqrt
+    exp, tanh, sqrt = math.exp, math.tanh, math.sqrt
 
     def vecs(count: int, size: int) -> "List[List[float]]":
         return [[0.1 * r.normal() for _ in range(size)] for _ in range(count)]
 
     def dots(As: "List[List[float]]", Bs: "List[List[float]]") -> "List[float]":
-        return [dot(a, b) for b in Bs for a in As]
+        return dots_all(Bs, As)  # the kernels' dot products: written out up to 16 numbers, else math.sumprod
 
     Wo, hs1, WoT, dzs = vecs(Y, H + 1), vecs(n, H + 1), vecs(H, Y), vecs(n, Y)
     dzc, hc, drc = vecs(Y, n), vecs(H, n), vecs(H, n)
@@ -91,11 +93,7 @@ def main() -> int:
     tm("  rows: [Whh|bh], [Why|by] handles", lambda: (k.rows(P, L.Whh, H, H, L.bh), k.rows(P, L.Why, Y, H, L.by)))
     Wh, Wo = k.rows(P, L.Whh, H, H, L.bh), k.rows(P, L.Why, Y, H, L.by)
 
-    def rec() -> None:
-        for t in range(n):
-            k.mv(Wh, h, t * H, h, (t + 1) * H, k.tanh, P, L.Wxh + xs[t], X)
-
-    tm("  recurrence (mv + column + tanh)", rec)
+    tm("  recurrence (steps: Whh h + bh + a Wxh column, tanh)", lambda: k.steps(Wh, h, n, P, L.Wxh, X, xs))
     tm("  output layer (mm: every step in one pass)", lambda: k.mm(Wo, h, H, H, z, 0, n))
     tm("  softmax + loss", lambda: heads.forward("softmax", z, m.p, n, Y, m.ids, m.targets, m.w))
     tm("backward (all)", m.backward)
@@ -103,31 +101,15 @@ def main() -> int:
     tm("  cols: Why^T, Whh^T handles", lambda: (k.cols(P, L.Why, Y, H), k.cols(P, L.Whh, H, H)))
     WoT, WhT = k.cols(P, L.Why, Y, H), k.cols(P, L.Whh, H, H)
 
-    def brec() -> None:
-        for t in range(n - 1, 0, -1):
-            lo = t * H
-            k.dtanh(h, lo + H, dh, lo, dr, lo, H)
-            k.mtv(WhT, dr, lo, dh, lo - H, dh, lo - H)
-        k.dtanh(h, H, dh, 0, dr, 0, H)
-        k.mtv(WhT, dr, 0, dn, 0)
-
     def dwxh() -> None:
         k.fill(G, L.Wxh, H * X, 0.0)
         for t in range(n):
             k.add_col(G, L.Wxh, H, X, xs[t], dr, t * H)
 
     tm("  Why^T dz (mtm: every step in one pass)", lambda: k.mtm(WoT, dz, 0, Y, dh, 0, n))
-    tm("  recurrence (dtanh, dh[t-1] += Whh^T dh_raw)", brec)
-    def dwhy() -> None:
-        k.outer_time(G, L.Why, Y, H, dz, 0, Y, h, H, H, n)
-        k.sum_time(G, L.by, Y, dz, 0, Y, n)
-
-    def dwhh() -> None:
-        k.outer_time(G, L.Whh, H, H, dr, 0, H, h, 0, H, n)
-        k.sum_time(G, L.bh, H, dr, 0, H, n)
-
-    tm("  dWhy, dby (dots over time)", dwhy)
-    tm("  dWhh, dbh (dots over time)", dwhh)
+    tm("  recurrence (dsteps: dh_raw[t], dh[t-1] += Whh^T dh_raw[t])", lambda: k.dsteps(WhT, h, dh, dr, n, dn))
+    tm("  dWhy, dby (dots over time)", lambda: k.outer_time(G, L.Why, Y, H, dz, 0, Y, h, H, H, n, L.by))
+    tm("  dWhh, dbh (dots over time)", lambda: k.outer_time(G, L.Whh, H, H, dr, 0, H, h, 0, H, n, L.bh))
     tm("  dWxh (zero + column adds)", dwxh)
     tm("clip [-5, 5], chunk's columns", lambda: clip_elementwise(m.grads, 5.0, u))
     tm("Adagrad, chunk's columns", lambda: opt.step(m.params, m.grads, u))

@@ -148,12 +148,10 @@ if not MICROPYTHON:
         rs, C, bias = M
         R = len(rs)
         x = v[voff : voff + C]
-        if bias:
-            x.append(1.0)
         if add_ is not None:
-            out[ooff : ooff + R] = dots_plus(rs, x, add_[aoff : aoff + R * astride : astride], act)
+            out[ooff : ooff + R] = dots_plus(rs, x, add_[aoff : aoff + R * astride : astride], act, bias)
             return
-        pre = dots_all([x], rs)
+        pre = dots_all([x], rs, bias)
         out[ooff : ooff + R] = pre if act is None else map(act, pre)
 
     def mtv(
@@ -166,10 +164,7 @@ if not MICROPYTHON:
     def mm(M: "Mat", v: "Buf", voff: int, step: int, out: "Buf", ooff: int, n: int) -> None:
         rs, C, bias = M
         xs = [v[k : k + C] for k in range(voff, voff + n * step, step)]
-        if bias:
-            for x in xs:
-                x.append(1.0)
-        out[ooff : ooff + n * len(rs)] = dots_all(xs, rs)
+        out[ooff : ooff + n * len(rs)] = dots_all(xs, rs, bias)
 
     def mtm(MT: "Mat", v: "Buf", voff: int, step: int, out: "Buf", ooff: int, n: int) -> None:
         R = len(MT[0])

@@ -3,6 +3,8 @@
 # dot(a, b)                  sum_i a[i] * b[i]
 # dots_all(As, Bs)           [dot(a, b) for a in As for b in Bs]
 # dots_plus(As, x, add, f)   [f(dot(a, x) + c) for a, c in zip(As, add)]  (f None: no f)
+#   bias=True: the rows of Bs (dots_all) or As (dots_plus) end with a bias and
+#   the vectors are one number shorter, as if they ended with 1.0 (b * 1.0 is b)
 # written(kind, H)           the tanh recurrence of H units over a chunk, forward ("steps") or
 #                            backward ("dsteps"), compiled for H; None where it does not pay
 #
@@ -93,34 +95,50 @@ def plus(As, x, add_, f):
     return [f({s} + c) for ({a}), c in zip(As, add_)]
 """
 
-_short = [None] * (SHORT + 1)  # type: List[Any]  # [C]: (all, plus) for rows of C, compiled on first use
+_BIAS = """
+def all_(As, Bs):
+    return [{s} + b{L} for {a} in As for {b1} in Bs]
+
+def plus(As, x, add_, f):
+    {b} = x
+    if f is None:
+        return [{s} + a{L} + c for ({a1}), c in zip(As, add_)]
+    return [f({s} + a{L} + c) for ({a1}), c in zip(As, add_)]
+"""
+
+# [C]: (all, plus, all with bias, plus with bias) for rows of C numbers, compiled on first use
+_short = [None] * (SHORT + 1)  # type: List[Any]
 
 
 def _written_out(C: int) -> "Any":
-    pair = _short[C]
-    if pair is None:
+    fs = _short[C]
+    if fs is None:
         a, b = _names("a%d", C), _names("b%d", C)
         src = _DOTS.format(s=_sum("a", "b", C), a=a, b=b)
-        pair = _short[C] = (_compile(src, "all_"), _compile(src, "plus"))
-    return pair
+        fs = [_compile(src, "all_"), _compile(src, "plus"), None, None]
+        if C > 1:  # rows of C - 1 weights and a bias
+            src = _BIAS.format(s=_sum("a", "b", C - 1), L=C - 1, a=_names("a%d", C - 1), b=_names("b%d", C - 1), a1=a, b1=b)
+            fs[2:] = _compile(src, "all_"), _compile(src, "plus")
+        _short[C] = fs
+    return fs
 
 
-def dots_all(As: "List[Buf]", Bs: "List[Buf]") -> "List[float]":
+def dots_all(As: "List[Buf]", Bs: "List[Buf]", bias: bool = False) -> "List[float]":
     """[dot(a, b) for a in As for b in Bs]: every pair, one pass."""
     C = len(Bs[0]) if Bs else 0
-    if 0 < C <= SHORT:
-        out: "List[float]" = (_short[C] or _written_out(C))[0](As, Bs)
+    if 0 < C <= SHORT and (C > 1 or not bias):
+        out: "List[float]" = (_short[C] or _written_out(C))[2 if bias else 0](As, Bs)
         return out
-    return _long_all(As, Bs)
+    return _long_all([a + [1.0] for a in As] if bias else As, Bs)
 
 
-def dots_plus(As: "List[Buf]", x: "Buf", add_: "Buf", f: "Fn" = None) -> "Iterable[float]":
+def dots_plus(As: "List[Buf]", x: "Buf", add_: "Buf", f: "Fn" = None, bias: bool = False) -> "Iterable[float]":
     """dot(a, x) + c (then f of it) for each row a and addend c."""
-    C = len(x)
-    if 0 < C <= SHORT:
-        out: "List[float]" = (_short[C] or _written_out(C))[1](As, x, add_, f)
+    C = len(x) + bias
+    if 0 < C <= SHORT and (C > 1 or not bias):
+        out: "List[float]" = (_short[C] or _written_out(C))[3 if bias else 1](As, x, add_, f)
         return out
-    return _long_plus(As, x, add_, f)
+    return _long_plus(As, x + [1.0] if bias else x, add_, f)
 
 
 # h[t+1] = tanh([W | b] [h[t] | 1] + P[aoff + ids[t] + i*stride]) for t < n: rows [W_i | b_i]
