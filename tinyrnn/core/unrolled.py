@@ -17,9 +17,9 @@
 # Python frame per dot (3.9-3.11). Short rows are summed left to right, as
 # sum(map(mul, a, b)) and MicroPython's loops do; sumprod sums more exactly.
 #
-# The recurrences (kernels.steps, kernels.dsteps) for H <= 15 go further: the
-# H x (H+1) weights are unpacked into local variables once per chunk and the
-# state stays in locals from one step to the next, so a step is its
+# The recurrences (kernels.steps for H <= 15, kernels.dsteps for H <= 16) go
+# further: the weights are unpacked into local variables once per chunk and
+# the state stays in locals from one step to the next, so a step is its
 # arithmetic and two slice writes (forward ~0.6x the time of a loop of
 # kernels.mv calls at H = 8). Each computes exactly what that loop computes,
 # in the same order (tests/test_kernels.py compares them bit for bit).
@@ -175,8 +175,12 @@ _recurrences = {}  # type: Dict[tuple[str, int], Any]
 
 
 def written(kind: str, H: int) -> "Any":
-    """The compiled recurrence ``kind`` ("steps" or "dsteps") for H units, or None for H > 15."""
-    if H + 1 > SHORT:
+    """The compiled recurrence ``kind`` ("steps" or "dsteps") for H units, or None where its dots are too long.
+
+    Only where the per-step kernels write their dots out too (rows of H + 1
+    with the bias forward, H back), so both compute the same sums.
+    """
+    if H + (kind == "steps") > SHORT:
         return None
     f = _recurrences.get((kind, H))
     if f is None:
