@@ -41,10 +41,13 @@
 #     clamp(b, lo, hi, step, c)             b[k] = min(max(b[k], -c), c) over range(lo, hi, step)
 #     sgd / sgd_momentum / adagrad / adam   one optimiser update over range(lo, hi, step)
 #
-# CPython: every loop is driven by a builtin (``math.sumprod`` or
-# ``sum(map(mul, ...))``, ``map``, slice assignment, comprehensions), buffers
-# are lists, and a matrix handle holds the row (or column) lists sliced out of
-# the parameter buffer, the bias appended to each row. MicroPython: buffers are
+# CPython: every loop is driven by a builtin (``map``, slice assignment,
+# comprehensions) or by code compiled for the size at hand: the dot products
+# and the small recurrences come from unrolled.py (short rows written out,
+# else ``math.sumprod`` / ``sum(map(mul, ...))``; a CPython-only module, so
+# its names cost a board nothing). Buffers are lists, and a matrix handle
+# holds the row (or column) lists sliced out of the parameter buffer, the
+# bias appended to each row. MicroPython: buffers are
 # ``array('d')`` (8 bytes a number instead of ~20 for a list of boxed floats,
 # and the same doubles as CPython), every primitive is an indexed loop writing
 # into the caller's buffer, and a handle is just the buffer, its offsets and
