@@ -300,20 +300,31 @@ print(json.dumps(dict((key, [repr(x) for x in val]) for key, val in out.items())
 """
 
 
-def test_every_primitive_agrees_between_cpython_and_micropython(capsys):
+def _on_both(script, capsys):
+    """The JSON a script prints on CPython (this process) and under MicroPython."""
     from test_micropython import run_micropython
 
-    exec(compile(PRIMITIVES, "primitives", "exec"), {"__name__": "primitives"})
+    exec(compile(script, "script", "exec"), {"__name__": "script"})
     cp = json.loads(capsys.readouterr().out)
-    proc = run_micropython(PRIMITIVES)
+    proc = run_micropython(script)
     assert proc.returncode == 0, proc.stderr
-    mp = json.loads(proc.stdout)
-    assert sorted(cp) == sorted(mp) and len(cp) == 20
+    return cp, json.loads(proc.stdout)
+
+
+def _agree(cp, mp):
+    """Every list of numbers the same on both interpreters to 1e-12 (relative above 1)."""
     for key in cp:
         a, b = [float(x) for x in cp[key]], [float(x) for x in mp[key]]
         assert len(a) == len(b), key
         assert all(abs(x - y) <= 1e-12 * max(1.0, abs(x)) for x, y in zip(a, b)), (key, a, b)
-        assert any(x != 0.0 for x in a), key  # the case computed something
+
+
+def test_every_primitive_agrees_between_cpython_and_micropython(capsys):
+    cp, mp = _on_both(PRIMITIVES, capsys)
+    assert sorted(cp) == sorted(mp) and len(cp) == 20
+    _agree(cp, mp)
+    for key in cp:
+        assert any(float(x) != 0.0 for x in cp[key]), key  # the case computed something
 
 
 # The tanh recurrence of a chunk (steps, dsteps) and outer_time's bias sums:
@@ -405,15 +416,6 @@ print(json.dumps(dict((key, [repr(x) for x in val]) for key, val in out.items())
 
 
 def test_recurrences_agree_between_cpython_and_micropython(capsys):
-    from test_micropython import run_micropython
-
-    exec(compile(RECURRENCE, "recurrence", "exec"), {"__name__": "recurrence"})
-    cp = json.loads(capsys.readouterr().out)
-    proc = run_micropython(RECURRENCE)
-    assert proc.returncode == 0, proc.stderr
-    mp = json.loads(proc.stdout)
+    cp, mp = _on_both(RECURRENCE, capsys)
     assert sorted(cp) == sorted(mp) == ["16", "3", "8"]
-    for key in cp:
-        a, b = [float(x) for x in cp[key]], [float(x) for x in mp[key]]
-        assert len(a) == len(b), key
-        assert all(abs(x - y) <= 1e-12 * max(1.0, abs(x)) for x, y in zip(a, b)), (key, a, b)
+    _agree(cp, mp)
