@@ -117,7 +117,8 @@ def _written_out(C: int) -> "Any":
         src = _DOTS.format(s=_sum("a", "b", C), a=a, b=b)
         fs = [_compile(src, "all_"), _compile(src, "plus"), None, None]
         if C > 1:  # rows of C - 1 weights and a bias
-            src = _BIAS.format(s=_sum("a", "b", C - 1), L=C - 1, a=_names("a%d", C - 1), b=_names("b%d", C - 1), a1=a, b1=b)
+            a0, b0 = _names("a%d", C - 1), _names("b%d", C - 1)
+            src = _BIAS.format(s=_sum("a", "b", C - 1), L=C - 1, a=a0, b=b0, a1=a, b1=b)
             fs[2:] = _compile(src, "all_"), _compile(src, "plus")
         _short[C] = fs
     return fs
@@ -186,7 +187,8 @@ def written(kind: str, H: int) -> "Any":
     if f is None:
         if kind == "steps":
             W = ", ".join("(%s)" % _names("w%d_%%d" % i, H + 1) for i in range(H)) + ","
-            new = "".join("tanh(%s + w%d_%d + P[c + %d * stride]), " % (_sum("w%d_" % i, "h", H), i, H, i) for i in range(H))
+            row = "tanh(%s + w%d_%d + P[c + %d * stride]), "  # unit i: its dots, its bias, its Wxh entry
+            new = "".join(row % (_sum("w%d_" % i, "h", H), i, H, i) for i in range(H))
             src = _STEPS.format(W=W, h=_names("h%d", H), H=H, new=new)
         else:
             U = ", ".join("(%s)" % _names("u%d_%%d" % j, H) for j in range(H)) + ","
