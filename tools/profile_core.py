@@ -7,7 +7,7 @@ Times each phase of ``tools/bench_train.py``'s iteration (forward, backward,
 clip, Adagrad) and each kernel call inside them, by calling the same kernels
 the model calls on the same buffers (best of 5 x 300 runs, process CPU time),
 then the primitives of the iteration alone -- every dot product (as the
-kernels compute it: written out for rows of up to 16 numbers, else
+kernels compute it: written out for rows of up to 12 numbers, else
 ``math.sumprod``), ``exp``, ``tanh`` and the Adagrad and clipping arithmetic
 over prebuilt lists, with no slicing, handles or calls between them: the
 floor of this algorithm in pure Python.
@@ -47,7 +47,7 @@ def floor(H: int, X: int, Y: int, n: int, used: int) -> None:
         return [[0.1 * r.normal() for _ in range(size)] for _ in range(count)]
 
     def dots(As: "List[List[float]]", Bs: "List[List[float]]") -> "List[float]":
-        return dots_all(Bs, As)  # the kernels' dot products: written out up to 16 numbers, else math.sumprod
+        return dots_all(Bs, As)  # the kernels' dot products: written out up to 12 numbers, else math.sumprod
 
     Wo, hs1, WoT, dzs = vecs(Y, H + 1), vecs(n, H + 1), vecs(H, Y), vecs(n, Y)
     dzc, hc, drc = vecs(Y, n), vecs(H, n), vecs(H, n)

@@ -8,16 +8,17 @@
 # written(kind, H)           the tanh recurrence of H units over a chunk, forward ("steps") or
 #                            backward ("dsteps"), compiled for H; None where it does not pay
 #
-# Rows of at most 16 numbers (H <= 15 with the bias appended): every dot
+# Rows of at most 12 numbers (H <= 11 with the bias appended): every dot
 # product is one expression written out, a0*b0 + a1*b1 + ..., compiled once
 # per length. Its multiplies and adds are the interpreter's float
-# instructions with no call per dot: 0.75x the time of a comprehension of
-# math.sumprod calls at 9 numbers (3.12), the same at 17, slower beyond.
+# instructions with no call per dot: 0.75-0.87x the time of a comprehension
+# of math.sumprod calls at 8-12 numbers (3.12); at 13-15 within 10 % of it,
+# at 16 slower, so longer rows keep sumprod.
 # Longer rows: math.sumprod (3.12+), else map(mul) chains summed with no
 # Python frame per dot (3.9-3.11). Short rows are summed left to right, as
 # sum(map(mul, a, b)) and MicroPython's loops do; sumprod sums more exactly.
 #
-# The recurrences (kernels.steps for H <= 15, kernels.dsteps for H <= 16) go
+# The recurrences (kernels.steps for H <= 11, kernels.dsteps for H <= 12) go
 # further: the weights are unpacked into local variables once per chunk and
 # the state stays in locals from one step to the next, so a step is its
 # arithmetic and two slice writes (forward ~0.6x the time of a loop of
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     Buf = List[float]
     Fn = Optional[Callable[[float], float]]
 
-SHORT = 16  # the longest row written out
+SHORT = 12  # the longest row written out
 
 
 def _sum_of_products(a: "Sequence[float]", b: "Sequence[float]") -> float:
