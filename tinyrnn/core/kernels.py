@@ -235,17 +235,10 @@ if not MICROPYTHON:
         out[ooff : ooff + n] = col if add_ is None else map(add, col, add_[aoff : aoff + n])
 
     def softmax(z: "Buf", zoff: int, n: int, p: "Buf", poff: int) -> float:
-        # shifted by the max: exp never sees a positive argument, the sum is >= 1
-        zt = z[zoff : zoff + n]
-        m = max(zt)
-        e = [exp(v - m) for v in zt]
-        s = sum(e)
-        inv = 1.0 / s
-        p[poff : poff + n] = [v * inv for v in e]
-        return m + log(s)
+        return softmax_rows(z, zoff, 1, n, p, poff)[0]
 
     def softmax_rows(z: "Buf", zoff: int, R: int, C: int, p: "Buf", poff: int) -> "List[float]":
-        # softmax() of each of R rows of C, in one loop; the same numbers
+        # each row shifted by its max: exp never sees a positive argument, the sum is >= 1
         out = []
         for t in range(R):
             lo = t * C
