@@ -48,8 +48,7 @@ def backward(m: "RNN", n: int) -> None:
     h, c, a, e, dz, dh, da, dah, d0 = m.h, m.c, m.a, m.e, m.dz, m.dh, m.dh_raw, m.dah, m.dh0
     S1, GH, bwd = (T + 1) * H, G * H, cells.BACKWARD[m.cell]
     WoT, top = k.cols(P, Lt.Why, Y, H), (L - 1) * S1
-    for t in range(n):
-        k.mtv(WoT, dz, t * Y, dh, ((L - 1) * T + t) * H)  # the top layer's dh[t] = Why^T dz[t]
+    k.mtm(WoT, dz, 0, Y, dh, (L - 1) * T * H, n)  # the top layer's dh[t] = Why^T dz[t], every step
     k.outer_time(Gr, Lt.Why, Y, H, dz, 0, Y, h, top + H, H, n, Lt.by)  # dWhy = sum_t dz[t] h_top[t+1]^T, dby
     k.fill(d0, 0, m.S, 0.0)  # dL/dh (and dL/dc) from beyond the sequence
     for l in range(L - 1, -1, -1):
@@ -64,9 +63,7 @@ def backward(m: "RNN", n: int) -> None:
         k.outer_time(Gr, wh, GH, H, dah, al, GH, h, hl, H, n, bh)  # dWhh = sum_t dah[t] h[t]^T, dbhh
         if l > 0:  # the input is layer l-1's h[1..n]: its weight gradient, and dL/dh of layer l-1 from above
             k.outer_time(Gr, wx, GH, H, da, al, GH, h, hl - S1 + H, H, n, bx)  # dWxh, gated: dbxh
-            WxT = k.cols(P, wx, GH, H)
-            for t in range(n):
-                k.mtv(WxT, da, al + t * GH, dh, dl - T * H + t * H)
+            k.mtm(k.cols(P, wx, GH, H), da, al, GH, dh, dl - T * H, n)  # layer l-1's dh[t] = Wxh^T da[t]
         elif m.dense:
             k.outer_time(Gr, wx, GH, X, da, 0, GH, m.x, 0, X, n, bx)
         else:
