@@ -349,7 +349,7 @@ def test_steps_equal_a_loop_of_mv_bit_for_bit(H):
     for t in range(n):
         k.mv(M, want, t * H, want, (t + 1) * H, math.tanh, P, ids[t], X)
     got = h0 + [0.0] * (n * H)
-    k.steps(M, got, n, P, 0, X, ids)
+    k.steps(M, H, got, n, P, 0, X, ids)
     assert got == want and got[:H] == h0 and len(set(got[H:])) == n * H
 
 
@@ -370,7 +370,7 @@ def test_dsteps_equal_the_per_step_loop_bit_for_bit(H, alias):
     k.mtv(MT, dr, 0, dnext, 0)
     dh2 = dh0[:]
     dr2, dnext2 = (dh2 if alias else [0.0] * (n * H)), [0.0] * H
-    k.dsteps(MT, h, dh2, dr2, n, dnext2)
+    k.dsteps(MT, H, h, dh2, dr2, n, dnext2)
     assert dr2 == dr and dnext2 == dnext and all(v != 0.0 for v in dnext)
     if not alias:
         assert dh2 == dh
@@ -405,9 +405,9 @@ for H in (3, 8, 16):
     ids = [(3 * t + 1) % X for t in range(n)]
     h = k.zeros((n + 1) * H)
     k.put(h, 0, vec(H, 1.1, 0.3))
-    k.steps(k.rows(P, H * X, H, H, H * X + H * H), h, n, P, 0, X, ids)
+    k.steps(k.rows(P, H * X, H, H, H * X + H * H), H, h, n, P, 0, X, ids)
     dh, dr, dnext = vec(n * H, 0.5, 0.2), k.zeros(n * H), k.zeros(H)
-    k.dsteps(k.cols(P, H * X, H, H), h, dh, dr, n, dnext)
+    k.dsteps(k.cols(P, H * X, H, H), H, h, dh, dr, n, dnext)
     G = k.zeros(H * H + H)
     k.outer_time(G, 0, H, H, dr, 0, H, h, 0, H, n, H * H)
     out[str(H)] = list(h) + list(dh) + list(dr) + list(dnext) + list(G)

@@ -93,7 +93,7 @@ def main() -> int:
     tm("  rows: [Whh|bh], [Why|by] handles", lambda: (k.rows(P, L.Whh, H, H, L.bh), k.rows(P, L.Why, Y, H, L.by)))
     Wh, Wo = k.rows(P, L.Whh, H, H, L.bh), k.rows(P, L.Why, Y, H, L.by)
 
-    tm("  recurrence (steps: Whh h + bh + a Wxh column, tanh)", lambda: k.steps(Wh, h, n, P, L.Wxh, X, xs))
+    tm("  recurrence (steps: Whh h + bh + a Wxh column, tanh)", lambda: k.steps(Wh, H, h, n, P, L.Wxh, X, xs))
     tm("  output layer (mm: every step in one pass)", lambda: k.mm(Wo, h, H, H, z, 0, n))
     tm("  softmax + loss", lambda: heads.forward("softmax", z, m.p, n, Y, m.ids, m.targets, m.w))
     tm("backward (all)", m.backward)
@@ -107,7 +107,7 @@ def main() -> int:
             k.add_col(G, L.Wxh, H, X, xs[t], dr, t * H)
 
     tm("  Why^T dz (mtm: every step in one pass)", lambda: k.mtm(WoT, dz, 0, Y, dh, 0, n))
-    tm("  recurrence (dsteps: dh_raw[t], dh[t-1] += Whh^T dh_raw[t])", lambda: k.dsteps(WhT, h, dh, dr, n, dn))
+    tm("  recurrence (dsteps: dh_raw[t], dh[t-1] += Whh^T dh_raw[t])", lambda: k.dsteps(WhT, H, h, dh, dr, n, dn))
     tm("  dWhy, dby (dots over time)", lambda: k.outer_time(G, L.Why, Y, H, dz, 0, Y, h, H, H, n, L.by))
     tm("  dWhh, dbh (dots over time)", lambda: k.outer_time(G, L.Whh, H, H, dr, 0, H, h, 0, H, n, L.bh))
     tm("  dWxh (zero + column adds)", dwxh)

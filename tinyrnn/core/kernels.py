@@ -18,9 +18,9 @@
 #     mm(M, v, voff, step, out, ooff, n)    mv for n vectors: out[ooff+t*R+i] = W_i . v[voff+t*step:] + b_i
 #     mtm(MT, v, voff, step, out, ooff, n)  mtv for n vectors: out[ooff+t*C+j] = sum_i W[i,j] v[voff+t*step+i]
 #     dtanh(h, hoff, d, doff, out, ooff, n) out = (1 - h*h) * d
-#     steps(M, h, n, P, aoff, stride, ids)  h[t+1] = tanh(W h[t] + b + P[aoff+ids[t]+i*stride]), t < n
+#     steps(M, H, h, n, P, aoff, stride, ids)  h[t+1] = tanh(W h[t] + b + P[aoff+ids[t]+i*stride]), t < n
 #                                           (the tanh recurrence of a chunk; h[t] at t*H; M has the bias)
-#     dsteps(MT, h, dh, dr, n, dnext)       its BPTT, t = n-1 .. 0: dr[t] = (1 - h[t+1]^2) dh[t], then
+#     dsteps(MT, H, h, dh, dr, n, dnext)    its BPTT, t = n-1 .. 0: dr[t] = (1 - h[t+1]^2) dh[t], then
 #                                           dh[t-1] += W^T dr[t], for t = 0 dnext = W^T dr[0]
 #     dsigmoid(s, soff, d, doff, out, ooff, n)  out = s * (1 - s) * d   (gates of GRU/LSTM)
 #     outer_time(G, goff, R, C, a, aoff, astep, b, boff, bstep, n, soff)
@@ -177,41 +177,8 @@ if not MICROPYTHON:
     def dtanh(h: "Buf", hoff: int, d: "Buf", doff: int, out: "Buf", ooff: int, n: int) -> None:
         out[ooff : ooff + n] = [(1.0 - a * a) * b for a, b in zip(h[hoff : hoff + n], d[doff : doff + n])]
 
-    def steps(M: "Mat", h: "Buf", n: int, P: "Buf", aoff: int, stride: int, ids: "List[int]") -> None:
-        rs, C, bias = M
-        f = written("steps", C) if bias else None
-        if f is not None:
-            f(rs, h, n, P, aoff, stride, ids, tanh)
-            return
-        for t in range(n):
-            mv(M, h, t * C, h, (t + 1) * C, tanh, P, aoff + ids[t], stride)
-
-    def dsteps(MT: "Mat", h: "Buf", dh: "Buf", dr: "Buf", n: int, dnext: "Buf") -> None:
-        H = len(MT)
-        f = written("dsteps", H)
-        if f is not None:
-            f(MT, h, dh, dr, n, dnext)
-            return
-        for t in range(n - 1, 0, -1):
-            lo = t * H
-            dtanh(h, lo + H, dh, lo, dr, lo, H)
-            mtv(MT, dr, lo, dh, lo - H, dh, lo - H)
-        dtanh(h, H, dh, 0, dr, 0, H)
-        mtv(MT, dr, 0, dnext, 0)
-
     def outer_time(
-        G: "Buf",
-        goff: int,
-        R: int,
-        C: int,
-        a: "Buf",
-        aoff: int,
-        astep: int,
-        b: "Buf",
-        boff: int,
-        bstep: int,
-        n: int,
-        soff: int = -1,
+        G: "Buf", goff: int, R: int, C: int, a: "Buf", aoff: int, astep: int, b: "Buf", boff: int, bstep: int, n: int, soff: int = -1
     ) -> None:
         ea, eb = aoff + n * astep, boff + n * bstep
         acols = [a[aoff + i : ea : astep] for i in range(R)]
@@ -413,33 +380,8 @@ else:
             a = h[hoff + k]
             out[ooff + k] = (1.0 - a * a) * d[doff + k]
 
-    def steps(M: "Mat", h: "Buf", n: int, P: "Buf", aoff: int, stride: int, ids: "List[int]") -> None:
-        H = M[2]
-        for t in range(n):
-            mv(M, h, t * H, h, (t + 1) * H, tanh, P, aoff + ids[t], stride)
-
-    def dsteps(MT: "Mat", h: "Buf", dh: "Buf", dr: "Buf", n: int, dnext: "Buf") -> None:
-        H = MT[3]
-        for t in range(n - 1, 0, -1):
-            lo = t * H
-            dtanh(h, lo + H, dh, lo, dr, lo, H)
-            mtv(MT, dr, lo, dh, lo - H, dh, lo - H)
-        dtanh(h, H, dh, 0, dr, 0, H)
-        mtv(MT, dr, 0, dnext, 0)
-
     def outer_time(
-        G: "Buf",
-        goff: int,
-        R: int,
-        C: int,
-        a: "Buf",
-        aoff: int,
-        astep: int,
-        b: "Buf",
-        boff: int,
-        bstep: int,
-        n: int,
-        soff: int = -1,
+        G: "Buf", goff: int, R: int, C: int, a: "Buf", aoff: int, astep: int, b: "Buf", boff: int, bstep: int, n: int, soff: int = -1
     ) -> None:
         if soff >= 0:
             sum_time(G, soff, R, a, aoff, astep, n)
@@ -578,6 +520,30 @@ else:
             M[k] = m
             V[k] = v
             P[k] = P[k] - a * m / (sqrt(v * s) + eps)
+
+
+# The tanh recurrence of a chunk: the loops of the per-step kernels, or (on
+# CPython, for small H: unrolled.written) the same sums as code compiled for H.
+def steps(M: "Mat", H: int, h: "Buf", n: int, P: "Buf", aoff: int, stride: int, ids: "List[int]") -> None:
+    f = None if MICROPYTHON else written("steps", H)
+    if f is not None:
+        f(M, h, n, P, aoff, stride, ids, tanh)
+        return
+    for t in range(n):
+        mv(M, h, t * H, h, (t + 1) * H, tanh, P, aoff + ids[t], stride)
+
+
+def dsteps(MT: "Mat", H: int, h: "Buf", dh: "Buf", dr: "Buf", n: int, dnext: "Buf") -> None:
+    f = None if MICROPYTHON else written("dsteps", H)
+    if f is not None:
+        f(MT, h, dh, dr, n, dnext)
+        return
+    for t in range(n - 1, 0, -1):
+        lo = t * H
+        dtanh(h, lo + H, dh, lo, dr, lo, H)
+        mtv(MT, dr, lo, dh, lo - H, dh, lo - H)
+    dtanh(h, H, dh, 0, dr, 0, H)
+    mtv(MT, dr, 0, dnext, 0)
 
 
 __all__ = [

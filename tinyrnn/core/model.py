@@ -436,7 +436,7 @@ class RNN:
                 mv(Wx, x, t * X, pre, 0)
                 mv(Wh, h, t * H, h, (t + 1) * H, k.tanh, pre, 0, 1)
         else:  # h[t+1] = tanh([Whh | bh] [h[t] | 1] + column tokens[t] of Wxh)
-            k.steps(Wh, h, n, P, L.Wxh, X, self.tokens)
+            k.steps(Wh, H, h, n, P, L.Wxh, X, self.tokens)
         k.mm(Wo, h, H, H, z, 0, n)  # z[t] = [Why | by] [h[t+1] | 1] for every step
         self.loss = heads.forward(self.head, z, self.p, n, Y, self.ids, self.targets, self.w)
         return self.loss
@@ -483,7 +483,7 @@ class RNN:
         WhT = k.cols(P, L.Whh, H, H)
         k.mtm(WoT, dz, 0, Y, dh, 0, n)  # dh[t] = Why^T dz[t] for every step (nothing from beyond step n-1)
         # back in time: dh_raw[t] = (1 - h[t+1]^2) dh[t], dh[t-1] += Whh^T dh_raw[t]; dL/dh[0] = Whh^T dh_raw[0]
-        k.dsteps(WhT, h, dh, dh_raw, n, dnext)
+        k.dsteps(WhT, H, h, dh, dh_raw, n, dnext)
 
     def final_state(self) -> "List[float]":
         """The state after the last forward pass, in new_state()'s layout (carry it into the next chunk)."""

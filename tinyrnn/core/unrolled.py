@@ -143,11 +143,11 @@ def dots_plus(As: "List[Buf]", x: "Buf", add_: "Buf", f: "Fn" = None, bias: bool
     return _long_plus(As, x + [1.0] if bias else x, add_, f)
 
 
-# h[t+1] = tanh([W | b] [h[t] | 1] + P[aoff + ids[t] + i*stride]) for t < n: rows [W_i | b_i]
+# h[t+1] = tanh([W | b] [h[t] | 1] + P[aoff + ids[t] + i*stride]) for t < n: the handle's rows [W_i | b_i]
 # unpacked into w{i}_{j}; the state h{j}; the sums of dots_plus' rows of H+1 (b_i * 1.0 is b_i).
 _STEPS = """
-def steps(rs, h, n, P, aoff, stride, ids, tanh):
-    {W} = rs
+def steps(M, h, n, P, aoff, stride, ids, tanh):
+    {W} = M[0]
     {h} = h[0:{H}]
     for t in range(n):
         c = aoff + ids[t]
