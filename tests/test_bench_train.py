@@ -102,6 +102,20 @@ def test_quick_run_prints_a_table(tmp_path, capsys):
     assert "| H |" in text and "| 4 |" in text
 
 
+def test_floor_row_times_the_primitives_and_prints_its_ratio(capsys):
+    """--floor adds the pure-Python floor: its it/s column, floor / NumPy and tinyrnn / floor."""
+    require_module("numpy")
+    rc = bench.main(["--hidden", "4", "--seconds", "0.01", "--rounds", "2", "--no-torch", "--no-onehot", "--floor"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    head = [line for line in out.splitlines() if line.startswith("| H |")][0]
+    row = [line for line in out.splitlines() if line.startswith("| 4 |")][0]
+    cells = dict(zip([c.strip() for c in head.strip("|").split("|")], [c.strip() for c in row.strip("|").split("|")]))
+    assert float(cells["pure-Python floor it/s"]) > 0
+    assert cells["floor / NumPy (paired)"].endswith("x)")
+    assert "floor/numpy" in out and "tinyrnn/floor" in out
+
+
 def test_quick_run_with_torch_worker(tmp_path, capsys):
     """--torch-python runs PyTorch in a worker process (here: this interpreter)."""
     require_module("torch")

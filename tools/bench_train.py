@@ -26,6 +26,12 @@ when the corpus wraps around). Implementations, timed in the same run:
   ``clip_grad_value_(5)``, ``torch.optim.Adagrad(lr=0.1)``; float32 (the
   default users run) with ``torch.set_num_threads(1)`` (``-1t``) and with
   the default thread count. ``--torch-float64`` adds float64.
+- ``floor`` (``--floor``): not a trainer but the iteration's primitives
+  alone, from ``tools/profile_core.py`` -- every dot product as the kernels
+  compute it, the ``exp`` and ``tanh`` calls, the clip check and the Adagrad
+  arithmetic, over prebuilt lists with no glue between them: what pure
+  Python cannot go below on this interpreter. ``floor / NumPy`` is the best
+  ratio any pure-Python trainer of this algorithm could show in the run.
 
 Each measurement runs one implementation for ``--seconds``; the
 implementations take turns, ``--rounds`` times, in a rotating order. The
@@ -202,6 +208,31 @@ class TinyTrainer:
             "h": list(self.h or []),
             "sizes": (L.Wxh, L.Whh, L.bh, L.Why, L.by, L.size),
         }
+
+
+class FloorTrainer:
+    """The iteration's primitives alone, no glue (``tools/profile_core.py``): what pure Python cannot go below.
+
+    Per iteration, once each over prebuilt lists: every dot product as the
+    kernels compute it, the ``exp`` and ``tanh`` calls, the clip check and
+    the Adagrad arithmetic of the parameters one chunk touches (the Wxh
+    columns of ``used`` tokens). No slicing, no handles, no max or
+    normalisation of the softmax.
+    """
+
+    name = "floor"
+
+    def __init__(self, V: int, H: int, used: int) -> None:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from profile_core import primitives
+
+        self.fns = [f for _, f in primitives(H, V, V, T, used)]
+
+    def run(self, iters: int) -> None:
+        fns = self.fns
+        for _ in range(iters):
+            for f in fns:
+                f()
 
 
 class NumpyTrainer:
@@ -656,6 +687,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--torch-python", metavar="PYTHON", help="run the PyTorch rows under this interpreter (a worker process)")
     p.add_argument("--torch-float64", action="store_true", help="also time PyTorch in float64 (1 thread)")
     p.add_argument("--no-onehot", action="store_true", help="leave out the literal one-hot NumPy variant")
+    p.add_argument("--floor", action="store_true", help="also time the iteration's primitives alone (the pure-Python floor)")
     p.add_argument("--markdown", metavar="FILE", help="write the table as markdown to FILE ('-' for stdout)")
     p.add_argument("--check-only", action="store_true", help="run the correctness checks and exit")
     p.add_argument("--profile", action="store_true", help="cProfile tinyrnn's iteration at each H instead of timing")
@@ -739,6 +771,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     for H in args.hidden:
         params = initial_params(V, H)
         local: Dict[str, Any] = {"tinyrnn": TinyTrainer(V, H, chunks, params)}
+        if args.floor:  # the Wxh columns of the mean chunk's distinct tokens
+            local["floor"] = FloorTrainer(V, H, round(statistics.mean(len(set(xs)) for xs, _ in chunks)))
         checks = []
         if np is not None:
             checks.append("numpy %.1e" % check_numpy(V, H, chunks, params))
@@ -773,10 +807,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         line = "  ".join("%s %s (median %s)" % (n, fmt_ips(max(v)), fmt_ips(statistics.median(v))) for n, v in rounds.items())
         print("  it/s: " + line)
         paired = []  # per-round ratios: neighbours in time share the machine's load
-        for ref in ("numpy", "numpy-matmul", "torch-f32-1t"):
-            if ref in rounds:
-                rs = [a / b for a, b in zip(rounds["tinyrnn"], rounds[ref])]
-                paired.append("tinyrnn/%s %.2fx" % (ref, statistics.median(rs)))
+        for a, b in [("tinyrnn", r) for r in ("numpy", "numpy-matmul", "torch-f32-1t", "floor")] + [("floor", "numpy")]:
+            if a in rounds and b in rounds:
+                rs = [x / y for x, y in zip(rounds[a], rounds[b])]
+                paired.append("%s/%s %.2fx" % (a, b, statistics.median(rs)))
         if paired:
             print("  median of per-round ratios: " + ", ".join(paired))
     if isinstance(torch_side, RemoteTorch):
@@ -827,6 +861,7 @@ def make_table(results: Dict[int, Dict[str, List[float]]], float64: bool) -> Lis
         ("torch-f32-1t", "PyTorch f32 1 thread"),
         ("torch-f32", "PyTorch f32 default threads"),
         ("torch-f64-1t", "PyTorch f64 1 thread"),
+        ("floor", "pure-Python floor it/s"),
     ]
     ran: Set[str] = set()
     for rounds in results.values():
@@ -836,6 +871,7 @@ def make_table(results: Dict[int, Dict[str, List[float]]], float64: bool) -> Lis
     head = ["H"] + [title for _, title in columns] + ["tinyrnn / NumPy (paired)"]
     head += ["tinyrnn / NumPy matmul (paired)"] if matmul else []
     head += ["tinyrnn / PyTorch (paired)"]
+    head += ["floor / NumPy (paired)"] if "floor" in ran else []
     rows = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for H, rounds in results.items():
         best = {n: max(v) for n, v in rounds.items()}
@@ -846,10 +882,13 @@ def make_table(results: Dict[int, Dict[str, List[float]]], float64: bool) -> Lis
         if matmul:
             refs.append((best.get("numpy-matmul"), rounds.get("numpy-matmul")))
         refs.append((torch_best, [max(r) for r in zip(*[rounds[n] for n in torch_names])] if torch_names else None))
-        for ref_best, ref_rounds in refs:
-            cell = fmt_ratio(best["tinyrnn"], ref_best)
-            if ref_rounds:
-                paired = statistics.median(a / b for a, b in zip(rounds["tinyrnn"], ref_rounds))
+        pairs = [("tinyrnn", ref_best, ref_rounds) for ref_best, ref_rounds in refs]
+        if "floor" in ran:
+            pairs.append(("floor", best.get("numpy"), rounds.get("numpy")))
+        for name, ref_best, ref_rounds in pairs:
+            cell = fmt_ratio(best.get(name), ref_best)
+            if ref_rounds and name in rounds:
+                paired = statistics.median(a / b for a, b in zip(rounds[name], ref_rounds))
                 cell += " (%.2fx)" % paired
             cells.append(cell)
         rows.append("| " + " | ".join(cells) + " |")

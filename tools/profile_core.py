@@ -17,7 +17,7 @@ import math
 import os
 import sys
 import time
-from typing import Callable, List
+from typing import Callable, List, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -38,8 +38,12 @@ def tm(name: str, f: "Callable[[], object]", reps: int = 300) -> float:
     return best
 
 
-def floor(H: int, X: int, Y: int, n: int, used: int) -> None:
-    """The iteration's primitives with no glue: dots, exp, tanh, Adagrad and clip arithmetic."""
+def primitives(H: int, X: int, Y: int, n: int, used: int) -> "List[Tuple[str, Callable[[], object]]]":
+    """The iteration's primitives with no glue: dots, exp, tanh, Adagrad and clip arithmetic, on prebuilt lists.
+
+    One call of each, in order, is the floor of one iteration of this
+    algorithm in pure Python (``tools/bench_train.py --floor`` times them so).
+    """
     r = Rng(5)
     exp, tanh, sqrt = math.exp, math.tanh, math.sqrt
 
@@ -61,14 +65,20 @@ def floor(H: int, X: int, Y: int, n: int, used: int) -> None:
         m2 = [mi + gi * gi for mi, gi in zip(m, g)]
         [wi - lr * gi / sqrt(mi + eps) for wi, gi, mi in zip(w, g, m2)]
 
+    return [
+        ("logits: n*Y dots of H+1", lambda: dots(Wo, hs1)),
+        ("Why^T dz: n*H dots of Y", lambda: dots(WoT, dzs)),
+        ("dWhy, dWhh: (Y+H)*H dots of n", lambda: (dots(dzc, hc), dots(drc, hc))),
+        ("recurrences: 2*n*H dots of H (+1)", lambda: (dots(Wh, hs1), dots(WhT, drs))),
+        ("exp: n*Y, tanh: n*H", lambda: ([exp(v) for v in z], [tanh(v) for v in a])),
+        ("clip check (min, max)", lambda: min(g) >= -5.0 and max(g) <= 5.0),
+        ("Adagrad arithmetic", adagrad),
+    ]
+
+
+def floor(H: int, X: int, Y: int, n: int, used: int) -> None:
     print("primitives alone (%d Wxh columns used):" % used)
-    total = tm("  logits: n*Y dots of H+1", lambda: dots(Wo, hs1))
-    total += tm("  Why^T dz: n*H dots of Y", lambda: dots(WoT, dzs))
-    total += tm("  dWhy, dWhh: (Y+H)*H dots of n", lambda: (dots(dzc, hc), dots(drc, hc)))
-    total += tm("  recurrences: 2*n*H dots of H (+1)", lambda: (dots(Wh, hs1), dots(WhT, drs)))
-    total += tm("  exp: n*Y, tanh: n*H", lambda: ([exp(v) for v in z], [tanh(v) for v in a]))
-    total += tm("  clip check (min, max)", lambda: min(g) >= -5.0 and max(g) <= 5.0)
-    total += tm("  Adagrad arithmetic", adagrad)
+    total = sum(tm("  " + name, f) for name, f in primitives(H, X, Y, n, used))
     print("%-40s %8.1f us" % ("  sum", total * 1e6))
 
 
