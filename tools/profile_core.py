@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Where one training iteration of the core spends its time, phase by phase.
 
-    python3 tools/profile_core.py 8        # H = 8 (default); X = Y = 65, 25-step chunk
+    python3 tools/profile_core.py 8             # H = 8 (default); X = Y = 65, 25-step chunk
+    python3 tools/profile_core.py 8 --in-loop   # what each kernel costs inside the training loop
 
 Times each phase of ``tools/bench_train.py``'s iteration (forward, backward,
 clip, Adagrad) and each kernel call inside them, by calling the same kernels
@@ -11,6 +12,13 @@ kernels compute it: written out for rows of up to 12 numbers, else
 ``math.sumprod``), ``exp``, ``tanh`` and the Adagrad and clipping arithmetic
 over prebuilt lists, with no slicing, handles or calls between them: the
 floor of this algorithm in pure Python.
+
+``--in-loop`` instead times the whole training loop (forward, backward,
+clip, Adagrad, state carried over; random chunks of 25 tokens) against the
+same loop with one kernel made a no-op, round after round: the paired median
+of the difference is what that kernel costs in the loop, where the caches
+hold the whole iteration's data rather than one phase's (so more than the
+phase timed alone).
 """
 
 import math
@@ -82,7 +90,77 @@ def floor(H: int, X: int, Y: int, n: int, used: int) -> None:
     print("%-40s %8.1f us" % ("  sum", total * 1e6))
 
 
+def in_loop(H: int, rounds: int = 9, iters: int = 200) -> None:
+    """Each kernel's cost inside the training loop: the loop's time minus the loop's with it a no-op."""
+    import statistics
+
+    V, n = 65, 25
+    r = Rng(3)
+    chunks = []
+    for _ in range(50):
+        data = [r.below(V) for _ in range(n + 1)]
+        chunks.append((data[:n], data[1:]))
+    knock = {  # kernel -> its no-op (softmax_rows still returns one logsumexp per row)
+        "mm": lambda *a: None,
+        "softmax_rows": lambda z, zoff, R, C, p, poff: [0.0] * R,
+        "steps": lambda *a: None,
+        "mtm": lambda *a: None,
+        "dsteps": lambda *a: None,
+        "outer_time": lambda *a: None,
+        "add_col": lambda *a: None,
+        "clamp": lambda *a: None,
+        "adagrad": lambda *a: None,
+    }
+
+    def trainer() -> "Callable[[], None]":
+        m = RNN(V, H, V, n)
+        init_params(m, 1, "normal", 0.01)
+        opt = Adagrad(m.num_params, 0.1)
+        state = [None]  # type: List[object]
+
+        def run() -> None:
+            for i in range(iters):
+                xs, ys = chunks[i % len(chunks)]
+                m.forward(xs, ys, h0=state[0])  # type: ignore[arg-type]
+                m.backward()
+                u = m.grad_ranges()
+                clip_elementwise(m.grads, 5.0, u)
+                opt.step(m.params, m.grads, u)
+                state[0] = m.final_state()
+
+        run()  # warm up
+        return run
+
+    runs = {name: trainer() for name in ["loop"] + list(knock)}
+    times = {name: [] for name in runs}  # type: dict[str, List[float]]
+    for _ in range(rounds):
+        for name, run in runs.items():
+            real = getattr(k, name, None)
+            if name in knock:
+                setattr(k, name, knock[name])
+            t0 = time.process_time()
+            run()
+            times[name].append((time.process_time() - t0) / iters)
+            if name in knock:
+                setattr(k, name, real)
+    print("Python %s, H = %d: the training loop, %d rounds x %d iterations" % (sys.version.split()[0], H, rounds, iters))
+    print("%-40s %8.1f us" % ("whole iteration (median)", statistics.median(times["loop"]) * 1e6))
+    print("each kernel's cost in the loop (paired median of the loop minus the loop with it a no-op):")
+    total = 0.0
+    for name in knock:
+        d = statistics.median(a - b for a, b in zip(times["loop"], times[name]))
+        total += d
+        print("%-40s %8.1f us" % ("  " + name, d * 1e6))
+    print("%-40s %8.1f us" % ("  sum of these", total * 1e6))
+    rest = statistics.median(times["loop"]) - total
+    print("%-40s %8.1f us" % ("the rest (_load, handles, dz, loss, calls)", rest * 1e6))
+
+
 def main() -> int:
+    if "--in-loop" in sys.argv:
+        sys.argv.remove("--in-loop")
+        in_loop(int(sys.argv[1]) if len(sys.argv) > 1 else 8)
+        return 0
     H = int(sys.argv[1]) if len(sys.argv) > 1 else 8
     V = X = Y = 65
     n = 25
