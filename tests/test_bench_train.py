@@ -141,3 +141,17 @@ def test_bad_arguments_exit_2(capsys):
     with pytest.raises(SystemExit) as e:
         bench.main(["--corpus", "/nonexistent/corpus.txt"])
     assert "cannot read corpus /nonexistent/corpus.txt" in str(e.value.code)
+
+
+def test_profile_core_in_loop_knocks_out_every_kernel_it_names(capsys):
+    """tools/profile_core.py --in-loop: one line per kernel, and the kernels are restored after."""
+    spec2 = importlib.util.spec_from_file_location("profile_core", os.path.join(ROOT, "tools", "profile_core.py"))
+    prof = importlib.util.module_from_spec(spec2)  # type: ignore[arg-type]
+    spec2.loader.exec_module(prof)  # type: ignore[union-attr]
+    before = dict(vars(prof.k))
+    prof.in_loop(2, rounds=1, iters=2)
+    out = capsys.readouterr().out
+    for name in ("mm", "softmax_rows", "steps", "mtm", "dsteps", "outer_time", "add_col", "clamp", "adagrad"):
+        assert any(line.split()[:1] == [name] for line in out.splitlines()), name
+    assert "whole iteration (median)" in out
+    assert dict(vars(prof.k)) == before  # no kernel left replaced by its no-op

@@ -131,6 +131,9 @@ def in_loop(H: int, rounds: int = 9, iters: int = 200) -> None:
         run()  # warm up
         return run
 
+    missing = [name for name in knock if not hasattr(k, name)]
+    if missing:  # a renamed kernel must fail here, not time a no-op nobody calls
+        raise SystemExit("profile_core: kernels.py has no %s" % ", ".join(missing))
     runs = {name: trainer() for name in ["loop"] + list(knock)}
     times = {name: [] for name in runs}  # type: dict[str, List[float]]
     for _ in range(rounds):
@@ -138,11 +141,13 @@ def in_loop(H: int, rounds: int = 9, iters: int = 200) -> None:
             real = getattr(k, name, None)
             if name in knock:
                 setattr(k, name, knock[name])
-            t0 = time.process_time()
-            run()
-            times[name].append((time.process_time() - t0) / iters)
-            if name in knock:
-                setattr(k, name, real)
+            try:
+                t0 = time.process_time()
+                run()
+                times[name].append((time.process_time() - t0) / iters)
+            finally:
+                if name in knock:
+                    setattr(k, name, real)
     print("Python %s, H = %d: the training loop, %d rounds x %d iterations" % (sys.version.split()[0], H, rounds, iters))
     print("%-40s %8.1f us" % ("whole iteration (median)", statistics.median(times["loop"]) * 1e6))
     print("each kernel's cost in the loop (paired median of the loop minus the loop with it a no-op):")
