@@ -223,7 +223,9 @@ class FloorTrainer:
     name = "floor"
 
     def __init__(self, V: int, H: int, used: int) -> None:
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        tools = os.path.dirname(os.path.abspath(__file__))
+        if tools not in sys.path:
+            sys.path.insert(0, tools)
         from profile_core import primitives
 
         self.fns = [f for _, f in primitives(H, V, V, T, used)]
