@@ -13,9 +13,10 @@ kernels compute it: written out for rows of up to 12 numbers, else
 over prebuilt lists, with no slicing, handles or calls between them: the
 floor of this algorithm in pure Python.
 
-``--in-loop`` instead times the whole training loop (forward, backward,
-clip, Adagrad, state carried over; random chunks of 25 tokens) against the
-same loop with one kernel made a no-op, round after round: the paired median
+``--in-loop`` instead times ``tools/bench_train.py``'s training loop (its
+corpus, weights and ``TinyTrainer``: forward, backward, clip, Adagrad, the
+state carried over) against the same loop with one kernel made a no-op,
+round after round: the paired median
 of the difference is what that kernel costs in the loop, where the caches
 hold the whole iteration's data rather than one phase's (so more than the
 phase timed alone).
@@ -94,12 +95,12 @@ def in_loop(H: int, rounds: int = 9, iters: int = 200) -> None:
     """Each kernel's cost inside the training loop: the loop's time minus the loop's with it a no-op."""
     import statistics
 
-    V, n = 65, 25
-    r = Rng(3)
-    chunks = []
-    for _ in range(50):
-        data = [r.below(V) for _ in range(n + 1)]
-        chunks.append((data[:n], data[1:]))
+    tools = os.path.dirname(os.path.abspath(__file__))
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    import bench_train as bench  # its corpus, initial weights and TinyTrainer: the loop it times
+
+    V, chunks = bench.make_chunks(bench.make_corpus())
     knock = {  # kernel -> its no-op (softmax_rows still returns one logsumexp per row)
         "mm": lambda *a: None,
         "softmax_rows": lambda z, zoff, R, C, p, poff: [0.0] * R,
@@ -113,23 +114,9 @@ def in_loop(H: int, rounds: int = 9, iters: int = 200) -> None:
     }
 
     def trainer() -> "Callable[[], None]":
-        m = RNN(V, H, V, n)
-        init_params(m, 1, "normal", 0.01)
-        opt = Adagrad(m.num_params, 0.1)
-        state = [None]  # type: List[object]
-
-        def run() -> None:
-            for i in range(iters):
-                xs, ys = chunks[i % len(chunks)]
-                m.forward(xs, ys, h0=state[0])  # type: ignore[arg-type]
-                m.backward()
-                u = m.grad_ranges()
-                clip_elementwise(m.grads, 5.0, u)
-                opt.step(m.params, m.grads, u)
-                state[0] = m.final_state()
-
-        run()  # warm up
-        return run
+        t = bench.TinyTrainer(V, H, chunks, bench.initial_params(V, H))
+        t.run(iters)  # warm up
+        return lambda: t.run(iters)
 
     missing = [name for name in knock if not hasattr(k, name)]
     if missing:  # a renamed kernel must fail here, not time a no-op nobody calls
